@@ -1,0 +1,64 @@
+"""The audit chain: each entry carries the hash of the previous one, so an edit or removal shows.
+
+Pure functions: the store computes hashes with :func:`entry_hash` when it appends and
+``cpc audit verify`` runs :func:`verify_chain` over what it reads back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from casework.records import AuditEntry
+
+GENESIS = "0" * 64
+
+
+def _canonical_time(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(
+    seq: int, at: datetime, actor: str, action: str, reference: str, detail: dict[str, Any], prev_hash: str
+) -> str:
+    """SHA-256 over a canonical JSON form, stable across databases and Python versions."""
+    body = json.dumps(
+        {
+            "seq": seq,
+            "at": _canonical_time(at),
+            "actor": actor,
+            "action": action,
+            "reference": reference,
+            "detail": detail,
+            "prev": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("ascii")).hexdigest()
+
+
+def verify_chain(entries: Iterable[AuditEntry]) -> list[str]:
+    """Return the problems found (empty when the log is intact), in the order they occur."""
+    problems: list[str] = []
+    expected_prev = GENESIS
+    expected_seq = 1
+    for e in entries:
+        if e.seq != expected_seq:
+            problems.append(f"entry {expected_seq} is missing (found {e.seq} next)")
+            expected_seq = e.seq
+        if e.prev_hash != expected_prev:
+            problems.append(f"entry {e.seq} does not chain to the entry before it")
+        actual = entry_hash(e.seq, e.at, e.actor, e.action, e.reference, e.detail, e.prev_hash)
+        if actual != e.hash:
+            problems.append(f"entry {e.seq} was edited after it was written")
+        expected_prev = e.hash
+        expected_seq += 1
+    return problems

@@ -1,0 +1,85 @@
+"""Specific exceptions, each with a message a chair or complaints manager could act on."""
+
+from __future__ import annotations
+
+
+class CaseworkError(Exception):
+    """Base class: every domain refusal is one of these, never a bare ValueError."""
+
+
+class UnknownArea(CaseworkError):
+    def __init__(self, area: str, known: list[str]) -> None:
+        super().__init__(f"unknown area {area!r}; known areas: {', '.join(sorted(known)) or 'none'}")
+        self.area = area
+
+
+class UnknownProcess(CaseworkError):
+    def __init__(self, process: str, area: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown process {process!r} for area {area!r}; choose one of: {', '.join(sorted(known))}"
+        )
+        self.process = process
+
+
+class UnknownEvent(CaseworkError):
+    def __init__(self, event: str, area: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown event {event!r} for area {area!r}; known events: {', '.join(sorted(known))}"
+        )
+        self.event = event
+
+
+class MalformedTime(CaseworkError):
+    def __init__(self, text: str, what: str = "time") -> None:
+        super().__init__(
+            f"malformed {what} {text!r}: use ISO 8601, for example 2026-12-17T14:00 "
+            "(Europe/London when no offset is given) or 2026-12-17T14:00:00+00:00"
+        )
+        self.text = text
+
+
+class MalformedPeriod(CaseworkError):
+    def __init__(self, text: str) -> None:
+        super().__init__(
+            f"malformed period {text!r}: expected a number and a unit, for example '72 hours', "
+            "'10 working days', '28 days', '10 weeks', '3 months' or '1 working week'"
+        )
+        self.text = text
+
+
+class EventOrderError(CaseworkError):
+    """An event dated before the event it must follow (for example a dissent before the conference)."""
+
+    def __init__(self, event: str, at: str, must_follow: str, follow_at: str) -> None:
+        super().__init__(f"event {event} at {at} is before {must_follow} at {follow_at}; it cannot precede it")
+        self.event = event
+        self.must_follow = must_follow
+
+
+class CalendarRangeError(CaseworkError):
+    def __init__(self, year: int, first: int, last: int) -> None:
+        super().__init__(f"date in {year} is outside the working-day calendar ({first} to {last})")
+
+
+class PackError(CaseworkError):
+    """A procedure pack that does not validate: names the file, the key and what was expected."""
+
+    def __init__(self, origin: str, key: str, expected: str) -> None:
+        super().__init__(f"{origin}: {key}: expected {expected}")
+        self.origin = origin
+        self.key = key
+        self.expected = expected
+
+
+class PanelCompositionError(CaseworkError):
+    """A proposed panel that breaks the area's rules; the message cites the rule and its source."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("the proposed panel breaks the area's rules: " + "; ".join(problems))
+        self.problems = problems
+
+
+class AuditChainBroken(CaseworkError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("audit log failed verification: " + "; ".join(problems))
+        self.problems = problems
