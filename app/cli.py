@@ -52,7 +52,9 @@ def _area(name: str) -> Area:
 def _parse_event(text: str) -> Event:
     name, sep, when = text.partition("=")
     if not sep or not name.strip() or not when.strip():
-        raise CliError(f"--event {text!r}: expected NAME=ISO-TIME, for example conference_held=2026-12-17T14:00")
+        raise CliError(
+            f"--event {text!r}: expected NAME=ISO-TIME, for example conference_held=2026-12-17T14:00"
+        )
     return Event(name.strip(), parse_time(when, f"time for event {name.strip()}"))
 
 
@@ -74,7 +76,11 @@ def _table(tl: Timeline) -> str:
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     area = _area(args.area)
-    events = [_parse_event(e) for e in args.event or []]
+    specs = list(args.event or [])
+    if args.events_file:
+        with open(args.events_file, encoding="utf-8") as fh:
+            specs.extend(line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#"))
+    events = [_parse_event(e) for e in specs]
     now = parse_time(args.now, "--now") if args.now else datetime.now(UTC)
     tl = evaluate(area, args.process, events, now, args.discretion or ())
     if args.json:
@@ -200,7 +206,11 @@ def cmd_conference_add(args: argparse.Namespace) -> int:
     store.add_conference(
         Conference(ref, area.id, args.type, scheduled, held, ended, args.chair, tuple(attendees), args.chat)
     )
-    for name, at in (("conference_scheduled", scheduled), ("conference_held", held), ("conference_ended", ended)):
+    for name, at in (
+        ("conference_scheduled", scheduled),
+        ("conference_held", held),
+        ("conference_ended", ended),
+    ):
         if at is not None:
             store.record_event(CaseEvent(ref, name, at, "cli"))
     store.append_audit("cli", "conference.added", ref, {"area": area.id, "type": args.type})
@@ -215,9 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("timeline", help="every deadline of a process for a set of events")
     t.add_argument("--area", required=True, help="procedure pack id, e.g. sussex (see 'cpc procedures list')")
     t.add_argument("--process", required=True, help="conference, dissent or complaint")
-    t.add_argument("--event", action="append", metavar="NAME=ISO-TIME", help="repeatable; local time if no offset")
+    t.add_argument(
+        "--event", action="append", metavar="NAME=ISO-TIME", help="repeatable; local time if no offset"
+    )
+    t.add_argument("--events-file", metavar="PATH", help="file of NAME=ISO-TIME lines (# comments allowed)")
     t.add_argument("--now", metavar="ISO-TIME", help="evaluate statuses as at this time (default: now)")
-    t.add_argument("--discretion", action="append", metavar="RULE", help="window accepted late at the chair's discretion")
+    t.add_argument(
+        "--discretion", action="append", metavar="RULE", help="window accepted late at the chair's discretion"
+    )
     t.add_argument("--json", action="store_true", help="machine-readable output")
     t.set_defaults(func=cmd_timeline)
 
@@ -240,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--email", required=True)
     pa.add_argument("--name", help="the professional's display name")
     pa.add_argument("--agency", help="police, health, education, social_care, ...")
-    pa.add_argument("--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area")
+    pa.add_argument(
+        "--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area"
+    )
     pa.add_argument("--line-manager", metavar="PERSON_ID")
     pa.set_defaults(func=cmd_people_add)
 
@@ -249,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     ca = co_sub.add_parser("add", help="add a conference")
     ca.add_argument("--ref", required=True, help="case reference, e.g. CPC-123 (never a name)")
     ca.add_argument("--area", required=True)
-    ca.add_argument("--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened")
+    ca.add_argument(
+        "--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened"
+    )
     ca.add_argument("--scheduled", metavar="ISO-TIME")
     ca.add_argument("--held", metavar="ISO-TIME")
     ca.add_argument("--ended", metavar="ISO-TIME")

@@ -93,9 +93,7 @@ class WorkingCalendar:
         lo, hi = (start, end) if start <= end else (end, start)
         a = bisect_right(self._weekday_holidays, lo.toordinal())
         b = bisect_right(self._weekday_holidays, hi.toordinal())
-        return [
-            NonWorkingDay(date.fromordinal(o), self._reasons[o]) for o in self._weekday_holidays[a:b]
-        ]
+        return [NonWorkingDay(date.fromordinal(o), self._reasons[o]) for o in self._weekday_holidays[a:b]]
 
     def reason(self, d: date) -> str | None:
         """Why ``d`` is not a working day, or None when it is one."""

@@ -51,7 +51,9 @@ class EventOrderError(CaseworkError):
     """An event dated before the event it must follow (for example a dissent before the conference)."""
 
     def __init__(self, event: str, at: str, must_follow: str, follow_at: str) -> None:
-        super().__init__(f"event {event} at {at} is before {must_follow} at {follow_at}; it cannot precede it")
+        super().__init__(
+            f"event {event} at {at} is before {must_follow} at {follow_at}; it cannot precede it"
+        )
         self.event = event
         self.must_follow = must_follow
 

@@ -79,9 +79,7 @@ class Event:
     at: datetime
 
 
-def index_events(
-    events: Iterable[Event], known: frozenset[str], area: str
-) -> dict[str, list[datetime]]:
+def index_events(events: Iterable[Event], known: frozenset[str], area: str) -> dict[str, list[datetime]]:
     """Group by name, sorted by time; refuse unknown names and events that precede what they follow."""
     by_name: dict[str, list[datetime]] = {}
     for e in events:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from casework.calendar import NATIONS, WorkingCalendar, calendar_for
@@ -73,20 +74,26 @@ class Area:
     extends: str | None = None
     notes: tuple[str, ...] = ()
 
-    @property
+    # Derived once per area (cached_property writes the instance dict, which a frozen dataclass allows):
+    # a timeline is evaluated thousands of times against the same area.
+    @cached_property
     def calendar(self) -> WorkingCalendar:
         return calendar_for(self.nation, self.closure_days)
 
-    @property
+    @cached_property
     def events(self) -> frozenset[str]:
         return frozenset(CANONICAL_EVENTS) | frozenset(self.extra_events)
 
-    @property
+    @cached_property
     def processes(self) -> tuple[str, ...]:
         return tuple(p for p in PROCESSES if any(r.process == p for r in self.rules))
 
+    @cached_property
+    def _by_process(self) -> dict[str, tuple[Rule, ...]]:
+        return {p: tuple(r for r in self.rules if r.process == p) for p in self.processes}
+
     def rules_for(self, process: str) -> tuple[Rule, ...]:
-        rules = tuple(r for r in self.rules if r.process == process)
+        rules = self._by_process.get(process)
         if not rules:
             raise UnknownProcess(process, self.id, list(self.processes))
         return rules
@@ -116,7 +123,9 @@ def _str(c: _Collector, raw: Mapping[str, Any], key: str, where: str, required: 
     return v
 
 
-def _names(c: _Collector, raw: Mapping[str, Any], key: str, where: str, known: frozenset[str]) -> tuple[str, ...]:
+def _names(
+    c: _Collector, raw: Mapping[str, Any], key: str, where: str, known: frozenset[str]
+) -> tuple[str, ...]:
     v = raw.get(key, [])
     items = [v] if isinstance(v, str) else v
     if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
@@ -140,7 +149,11 @@ def _period(c: _Collector, text: Any, key: str) -> Any:
 
 
 def _candidate(
-    c: _Collector, raw: Mapping[str, Any], where: str, known: frozenset[str], default_of: tuple[str, ...],
+    c: _Collector,
+    raw: Mapping[str, Any],
+    where: str,
+    known: frozenset[str],
+    default_of: tuple[str, ...],
     meetings: Mapping[str, tuple[date, ...]],
 ) -> Candidate | None:
     forms = [k for k in ("within", "before", "next_meeting") if k in raw]
@@ -163,7 +176,10 @@ def _candidate(
     if form == "next_meeting":
         name = raw["next_meeting"]
         if not isinstance(name, str) or name not in meetings:
-            c.add(f"{where}.next_meeting", f"the name of a list under [meetings] ({', '.join(meetings) or 'none'})")
+            c.add(
+                f"{where}.next_meeting",
+                f"the name of a list under [meetings] ({', '.join(meetings) or 'none'})",
+            )
             return None
         return Candidate("next_meeting", None, of, occurrence, None, name, source)
     period = _period(c, raw[form], f"{where}.{form}")
@@ -239,9 +255,25 @@ def _rule(
         c.add(f"{where}.note", "a string")
         note = None
     allowed = {
-        "id", "process", "kind", "title", "within", "before", "next_meeting", "of", "occurrence",
-        "extended", "or_within", "completed_by", "responsible", "source", "timescale", "note",
-        "applies_if", "unless", "extension_event",
+        "id",
+        "process",
+        "kind",
+        "title",
+        "within",
+        "before",
+        "next_meeting",
+        "of",
+        "occurrence",
+        "extended",
+        "or_within",
+        "completed_by",
+        "responsible",
+        "source",
+        "timescale",
+        "note",
+        "applies_if",
+        "unless",
+        "extension_event",
     }
     for key in raw:
         if key not in allowed:
@@ -298,8 +330,10 @@ def _panel(c: _Collector, raw: Any) -> PanelRules | None:
         c.add("panel.required_agencies", f"a list of agency types from {', '.join(AGENCY_TYPES)}")
         req = []
     rc = raw.get("required_count", len(req))
-    if not isinstance(rc, int) or rc < 0 or rc > max(len(req), 0) and req:
-        c.add("panel.required_count", "how many members must come from required_agencies (at most their number)")
+    if not isinstance(rc, int) or rc < 0 or (rc > max(len(req), 0) and req):
+        c.add(
+            "panel.required_count", "how many members must come from required_agencies (at most their number)"
+        )
         rc = 0
     papers = raw.get("papers", [])
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
@@ -327,7 +361,9 @@ def _panel(c: _Collector, raw: Any) -> PanelRules | None:
     )
 
 
-def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) -> tuple[Area | None, list[PackError]]:
+def build_area(
+    raw: Mapping[str, Any], origin: str, parent: Area | None = None
+) -> tuple[Area | None, list[PackError]]:
     """Validate and build one pack. ``parent`` is the resolved pack named by ``area.extends``.
 
     A child pack inherits its parent's rules, events, panel, meetings and criteria; a rule with the
@@ -383,7 +419,9 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
     panel = _panel(c, raw.get("panel")) if "panel" in raw else (parent.panel if parent else None)
     criteria: list[Criterion] = list(parent.criteria) if parent else []
     for i, cr in enumerate(raw.get("criteria", [])):
-        if not isinstance(cr, Mapping) or not all(isinstance(cr.get(k), str) for k in ("id", "text", "source")):
+        if not isinstance(cr, Mapping) or not all(
+            isinstance(cr.get(k), str) for k in ("id", "text", "source")
+        ):
             c.add(f"criteria[{i}]", "a table with id, text and source")
             continue
         criteria.append(Criterion(cr["id"], cr["text"], cr["source"]))
@@ -422,7 +460,9 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
     )
 
 
-def resolve_packs(raws: Mapping[str, tuple[Mapping[str, Any], str]]) -> tuple[dict[str, Area], list[PackError]]:
+def resolve_packs(
+    raws: Mapping[str, tuple[Mapping[str, Any], str]],
+) -> tuple[dict[str, Area], list[PackError]]:
     """Build every pack, parents first; ``raws`` maps area id to (parsed TOML, origin file).
 
     Returns the areas that validated and every error found (a broken parent fails its children too).
@@ -446,7 +486,9 @@ def resolve_packs(raws: Mapping[str, tuple[Mapping[str, Any], str]]) -> tuple[di
                 failed.add(area_id)
                 return None
             if parent_id in chain:
-                errors.append(PackError(origin, "area.extends", "a pack that does not extend this one (cycle)"))
+                errors.append(
+                    PackError(origin, "area.extends", "a pack that does not extend this one (cycle)")
+                )
                 failed.add(area_id)
                 return None
             parent = build(parent_id, (*chain, area_id))

@@ -58,9 +58,14 @@ class Rule:
         """False for the steps the seeds give no number for (London 8.13, Oxfordshire's criteria)."""
         return bool(self.candidates)
 
-    def start_events(self) -> tuple[str, ...]:
-        """Every event that can start the clock, for validation and for the bot's prompts."""
+    starts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
         names: list[str] = list(self.starts_on)
         for c in self.candidates:
             names.extend(c.of)
-        return tuple(dict.fromkeys(names))
+        object.__setattr__(self, "starts", tuple(dict.fromkeys(names)))
+
+    def start_events(self) -> tuple[str, ...]:
+        """Every event that can start the clock, for validation and for the bot's prompts."""
+        return self.starts

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from casework.clock import LONDON, END_OF_DAY, add_elapsed_hours, add_months, to_local_iso
+from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_months, to_local_iso
 from casework.events import Event, index_events
 from casework.packs import Area
 from casework.rules import Candidate, Rule
@@ -63,11 +63,19 @@ class Deadline:
         r = self.rule
         chosen = self.chosen
         skipped: list[dict[str, str]] = []
-        if chosen and chosen.start and chosen.due and chosen.candidate.period and chosen.candidate.direction != "next_meeting":
+        if (
+            chosen
+            and chosen.start
+            and chosen.due
+            and chosen.candidate.period
+            and chosen.candidate.direction != "next_meeting"
+        ):
             cal = self.area.calendar
             skipped = [
                 {"date": d.day.isoformat(), "reason": d.reason}
-                for d in cal.skipped_between(chosen.start.astimezone(LONDON).date(), chosen.due.astimezone(LONDON).date())
+                for d in cal.skipped_between(
+                    chosen.start.astimezone(LONDON).date(), chosen.due.astimezone(LONDON).date()
+                )
             ]
         return {
             "id": r.id,
@@ -111,11 +119,14 @@ class Timeline:
         raise KeyError(rule_id)
 
 
-def _anchor(c: Candidate, by_name: Mapping[str, list[datetime]]) -> tuple[str | None, datetime | None]:
-    for name in c.of:
+def _anchor(
+    names: tuple[str, ...], occurrence: str, by_name: Mapping[str, list[datetime]]
+) -> tuple[str | None, datetime | None]:
+    """The first of ``names`` that has been recorded, at its first (or latest) occurrence."""
+    for name in names:
         times = by_name.get(name)
         if times:
-            return name, times[-1] if c.occurrence == "last" else times[0]
+            return name, times[-1] if occurrence == "last" else times[0]
     return None, None
 
 
@@ -127,7 +138,11 @@ def _date(area: Area, c: Candidate, start: datetime, extended: bool) -> tuple[da
         for m in area.meetings.get(c.meetings, ()):
             if m > local:
                 return datetime.combine(m, END_OF_DAY, tzinfo=LONDON), f"the next {c.meetings} meeting", ""
-        return None, f"the next {c.meetings} meeting", f"no {c.meetings} meeting is configured after {local.isoformat()}"
+        return (
+            None,
+            f"the next {c.meetings} meeting",
+            f"no {c.meetings} meeting is configured after {local.isoformat()}",
+        )
     period = c.extended if (extended and c.extended) else c.period
     assert period is not None
     unit, n = period.unit, period.amount
@@ -166,7 +181,10 @@ def _floor(c: Candidate, by_name: Mapping[str, list[datetime]], start: datetime)
 
 
 def _completion(
-    rule: Rule, by_name: Mapping[str, list[datetime]], threshold: datetime | None, anchors: set[tuple[str, datetime]]
+    rule: Rule,
+    by_name: Mapping[str, list[datetime]],
+    threshold: datetime | None,
+    anchors: set[tuple[str, datetime]],
 ) -> tuple[str | None, datetime | None]:
     best: tuple[str | None, datetime | None] = (None, None)
     for name in rule.completed_by:
@@ -188,61 +206,64 @@ def evaluate_rule(
     for u in rule.unless:
         if u in by_name:
             return None
-    applicable = all(a in by_name for a in rule.applies_if)
+    applicable = True
+    for a in rule.applies_if:
+        if a not in by_name:
+            applicable = False
+            break
+    candidates = rule.candidates
+    for n in rule.starts:
+        if n in by_name:
+            break
+    else:
+        # Fast path: nothing has started the clock yet (``dated`` stays empty; see explain()).
+        return Deadline(rule, None, "waiting", (), None, None, None, applicable, area)
     extended = rule.extension_event is not None and rule.extension_event in by_name
     dated: list[Dated] = []
     anchors: set[tuple[str, datetime]] = set()
     threshold: datetime | None = None
-    started = False
-    for c in rule.candidates:
-        name, start = _anchor(c, by_name)
+    chosen: Dated | None = None
+    for c in candidates:
+        name, start = _anchor(c.of, c.occurrence, by_name)
         if start is None or name is None:
             dated.append(Dated(c, None, None, None, c.period.text if c.period else "", "not started"))
             continue
         anchors.add((name, start))
-        started = True
         floor = _floor(c, by_name, start)
         if floor is not None and (threshold is None or floor < threshold):
             threshold = floor
         due, text, reason = _date(area, c, start, extended)
-        dated.append(Dated(c, name, start, due, text, reason))
-    step_start: tuple[str | None, datetime | None] = (None, None)
-    if not rule.candidates:
-        step = Candidate("within", None, rule.starts_on)
-        step_start = _anchor(step, by_name)
-        if step_start[1] is not None:
-            started = True
-            threshold = _floor(step, by_name, step_start[1])
-            anchors.add((step_start[0], step_start[1]))  # type: ignore[arg-type]
-    chosen: Dated | None = None
-    for d in dated:
-        if d.due is not None and (chosen is None or d.due < chosen.due):  # type: ignore[operator]
-            chosen = d
-    if chosen is None and dated:
-        chosen = next((d for d in dated if d.start is not None), None)
+        item = Dated(c, name, start, due, text, reason)
+        dated.append(item)
+        if chosen is None or (due is not None and (chosen.due is None or due < chosen.due)):
+            chosen = item
+    if not candidates:
+        name, start = _anchor(rule.starts_on, "first", by_name)
+        assert name is not None and start is not None
+        anchors.add((name, start))
+        threshold = min(by_name[n][0] for n in rule.starts_on if n in by_name)
+        chosen = Dated(Candidate("within", None, rule.starts_on), name, start, None, "", "")
     due = chosen.due if chosen else None
-    done_event, done_at = _completion(rule, by_name, threshold, anchors) if started else (None, None)
+    done_event, done_at = _completion(rule, by_name, threshold, anchors)
     if done_at is not None:
         status = "met" if due is None or done_at <= due else "late"
-    elif not started or not applicable:
+    elif not applicable:
         status = "waiting"
     elif due is None:
         status = "pending"
     else:
         status = "pending" if now <= due else "missed"
-    if not rule.candidates and step_start[1] is not None:
-        chosen = Dated(Candidate("within", None, rule.starts_on), step_start[0], step_start[1], None, "", "")
     return Deadline(
-        rule=rule,
-        due=due,
-        status=status,
-        dated=tuple(dated),
-        chosen=chosen,
-        completed_at=done_at,
-        completed_event=done_event,
-        applicable=applicable,
-        area=area,
-        discretion=discretion and status == "late" and rule.kind == "window",
+        rule,
+        due,
+        status,
+        tuple(dated),
+        chosen,
+        done_at,
+        done_event,
+        applicable,
+        area,
+        discretion and status == "late" and rule.kind == "window",
     )
 
 
@@ -288,18 +309,25 @@ def explain(d: Deadline) -> str:
             parts.append(f"Started by {d.chosen.start_event} on {_fmt_time(d.chosen.start)}.")
         else:
             parts.append(f"Starts when {' or '.join(r.starts_on)} is recorded.")
-    for item in d.dated:
+    dated = d.dated or tuple(
+        Dated(c, None, None, None, c.period.text if c.period else "", "not started") for c in r.candidates
+    )
+    for item in dated:
         c = item.candidate
         label = f"{'before' if c.direction == 'before' else 'within'} {item.period_text}"
         if c.direction == "next_meeting":
             label = f"by {item.period_text}"
         if item.start is None:
-            parts.append(f"{label.capitalize()} of {' or '.join(c.of)}: not started, {' / '.join(c.of)} not recorded.")
+            parts.append(
+                f"{label.capitalize()} of {' or '.join(c.of)}: not started, {' / '.join(c.of)} not recorded."
+            )
             continue
         assert item.start_event is not None
-        text = f"{label.capitalize()} {'' if c.direction == 'next_meeting' else 'of '}{item.start_event} ({_fmt_time(item.start)})"
+        started = f"{item.start_event} ({_fmt_time(item.start)})"
         if c.direction == "next_meeting":
-            text = f"By {item.period_text} after {item.start_event} ({_fmt_time(item.start)})"
+            text = f"By {item.period_text} after {started}"
+        else:
+            text = f"{label.capitalize()} of {started}"
         if item.due is None:
             parts.append(f"{text}: cannot be dated, {item.reason}.")
             continue
@@ -324,7 +352,10 @@ def explain(d: Deadline) -> str:
     if not d.applicable:
         parts.append(f"Applies only once {' and '.join(r.applies_if)} is recorded.")
     if d.completed_at is not None:
-        parts.append(f"Done: {d.completed_event} on {_fmt_time(d.completed_at)}" + (" (late)." if d.status == "late" else "."))
+        parts.append(
+            f"Done: {d.completed_event} on {_fmt_time(d.completed_at)}"
+            + (" (late)." if d.status == "late" else ".")
+        )
         if d.status == "late" and r.kind == "window":
             parts.append(
                 "Exercised after the window closed: accepted at the chair's recorded discretion."
