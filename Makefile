@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/cpc serve
+	$(BIN)/cpc db upgrade
+	$(BIN)/cpc procedures check
+	$(BIN)/cpc timeline --help
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
