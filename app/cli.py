@@ -139,13 +139,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
     store = _store()
     assert isinstance(store, SqlStore)
     entries = list(store.iter_audit())
-    problems = verify_chain(entries)
+    head = store.audit_head()
+    problems = verify_chain(entries, head, check_head=True)
     if problems:
         for p in problems:
             print(f"audit: {p}")
         print(f"audit log FAILED verification: {len(problems)} problem(s) in {len(entries)} entries")
         return 1
-    print(f"audit log intact: {len(entries)} entries")
+    print(
+        f"audit log intact: {len(entries)} entries; head {head[0]}:{head[1]}"
+        if head
+        else "audit log is empty"
+    )
     return 0
 
 

@@ -45,8 +45,15 @@ def entry_hash(
     return hashlib.sha256(body.encode("ascii")).hexdigest()
 
 
-def verify_chain(entries: Iterable[AuditEntry]) -> list[str]:
-    """Return the problems found (empty when the log is intact), in the order they occur."""
+def verify_chain(
+    entries: Iterable[AuditEntry], head: tuple[int, str] | None = None, check_head: bool = False
+) -> list[str]:
+    """Return the problems found (empty when the log is intact), in the order they occur.
+
+    With ``check_head``, ``head`` is the (seq, hash) anchored when the newest entry was written
+    (None: no anchor was found). Without it, deleting the newest entries leaves a chain that is
+    still internally consistent.
+    """
     problems: list[str] = []
     expected_prev = GENESIS
     expected_seq = 1
@@ -61,4 +68,14 @@ def verify_chain(entries: Iterable[AuditEntry]) -> list[str]:
             problems.append(f"entry {e.seq} was edited after it was written")
         expected_prev = e.hash
         expected_seq += 1
+    if check_head and head is not None:
+        last_seq = expected_seq - 1
+        if head[0] > last_seq:
+            problems.append(f"entries {last_seq + 1} to {head[0]} were removed (the log ends at {last_seq})")
+        elif head[0] < last_seq:
+            problems.append(f"entries after {head[0]} were added outside the store")
+        elif head[1] != expected_prev:
+            problems.append(f"entry {last_seq} does not match the anchored head")
+    elif check_head and expected_seq > 1:
+        problems.append("the log's head anchor is missing")
     return problems

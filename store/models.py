@@ -1,0 +1,205 @@
+"""ORM tables behind the ``CaseStore`` port. Case references only: no child or family names, anywhere.
+
+These classes never leave ``store/``: :mod:`store.sql` converts rows to the frozen dataclasses of
+:mod:`casework.records` at the edge. The initial Alembic revision creates exactly these tables; a test
+compares the two so that they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from store.errors import NaiveDatetimeError
+
+# Named constraints: Alembic needs names to alter or drop a constraint later, and SQLite batch
+# migrations rebuild tables by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores instants in UTC and returns aware UTC datetimes, on every backend.
+
+    SQLite has no timezone type and would silently drop an offset, so values are converted to naive
+    UTC on the way in and labelled UTC on the way out. PostgreSQL gets ``timestamptz`` and the
+    returned value is normalised to UTC whatever the session's ``TimeZone`` is. Naive datetimes are
+    refused: guessing their zone is how a deadline ends up an hour out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetimeError("timestamp", value)
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata and its naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PersonRow(Base):
+    """A professional, keyed by Entra object id; email is stored lowercased so lookups ignore case."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(), primary_key=True)
+    email: Mapped[str] = mapped_column(String(), unique=True)
+    display_name: Mapped[str] = mapped_column(String(), default="")
+    agency: Mapped[str] = mapped_column(String(), default="")
+    line_manager_id: Mapped[str | None] = mapped_column(String())
+
+
+class RoleGrantRow(Base):
+    """A role in one area, or in every area when ``area`` is ``*``."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (Index(None, "role", "area"),)
+
+    # The whole triple is the key: granting the same role twice is a no-op, not a second row.
+    person_id: Mapped[str] = mapped_column(String(), primary_key=True)
+    role: Mapped[str] = mapped_column(String(), primary_key=True)
+    area: Mapped[str] = mapped_column(String(), primary_key=True)
+
+
+class ConferenceRow(Base):
+    """A child protection conference, known only by its case reference."""
+
+    __tablename__ = "conferences"
+
+    reference: Mapped[str] = mapped_column(String(), primary_key=True)
+    area: Mapped[str] = mapped_column(String())
+    type: Mapped[str] = mapped_column(String())
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    chair_id: Mapped[str | None] = mapped_column(String())
+    meeting_chat_id: Mapped[str | None] = mapped_column(String(), unique=True)
+
+    attendees: Mapped[list[AttendeeRow]] = relationship(
+        order_by="AttendeeRow.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AttendeeRow(Base):
+    """Who attended: the basis of a professional's right to dissent."""
+
+    __tablename__ = "attendees"
+    __table_args__ = (UniqueConstraint("reference", "person_id"),)
+
+    # A surrogate key keeps attendees in the order they were recorded.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(), ForeignKey("conferences.reference", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(String(), index=True)
+    agency: Mapped[str] = mapped_column(String(), default="")
+
+
+class DissentRow(Base):
+    """A professional's formal dissent from a conference decision."""
+
+    __tablename__ = "dissents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    person_id: Mapped[str] = mapped_column(String())
+    agency: Mapped[str] = mapped_column(String(), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(), default="raised")
+
+
+class ComplaintRow(Base):
+    """A complaint from a child or family member, recorded by the complainant's role, never a name."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    area: Mapped[str] = mapped_column(String())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    complainant_role: Mapped[str] = mapped_column(String())
+    grounds: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(), default="stage1")
+
+
+class CaseEventRow(Base):
+    """Something that happened to a case, from which timelines are computed."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    name: Mapped[str] = mapped_column(String())
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str | None] = mapped_column(String())
+
+
+class AuditRow(Base):
+    """One entry of the hash-chained, append-only audit log.
+
+    ``seq`` is assigned by the store (last + 1), not by the database, because it is part of the
+    hashed content and must have no gaps. ``detail`` is JSON text so that what is hashed is exactly
+    what is read back, with no backend-specific JSON normalisation in between.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String())
+    action: Mapped[str] = mapped_column(String())
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String())
+    hash: Mapped[str] = mapped_column(String())
+
+
+class AuditHeadRow(Base):
+    """The last sequence number and hash, written in the same transaction as each entry.
+
+    The chain alone cannot show that its newest entries were deleted; comparing the tail with this
+    anchor can (``cpc audit verify`` also prints the head so that it can be recorded elsewhere).
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String())

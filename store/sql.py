@@ -1,0 +1,600 @@
+"""``SqlStore``: the ``casework.ports.CaseStore`` port over SQLAlchemy, for SQLite and PostgreSQL.
+
+Every method opens its own short transaction and returns frozen ``casework.records`` dataclasses;
+ORM rows never leave this module, so callers cannot lazily load or accidentally mutate them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import URL, Engine, make_url, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from casework.audit import GENESIS, entry_hash
+from casework.records import (
+    COMPLAINANT_ROLES,
+    CONFERENCE_TYPES,
+    ROLES,
+    Attendee,
+    AuditEntry,
+    CaseEvent,
+    Complaint,
+    Conference,
+    Dissent,
+    Person,
+    RoleGrant,
+)
+from store.engine import SQLITE_BEGIN, SUPPORTED_BACKENDS, configured_by_us, make_engine
+from store.errors import AlreadyExists, InvalidRecord, NaiveDatetimeError, NotFound
+from store.migrate import upgrade
+from store.models import (
+    AttendeeRow,
+    AuditHeadRow,
+    AuditRow,
+    CaseEventRow,
+    ComplaintRow,
+    ConferenceRow,
+    DissentRow,
+    PersonRow,
+    RoleGrantRow,
+)
+
+ALL_AREAS = "*"
+# pg_advisory_xact_lock key serialising audit appends ("CPC_AUDT"); released at commit or rollback.
+AUDIT_LOCK_KEY = 0x4350_435F_4155_4454
+# Rows fetched per round trip by iter_audit: bounded memory, no transaction held between batches.
+AUDIT_BATCH = 500
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    """Refuse naive datetimes here, with the field's name, rather than deep inside a flush."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(what, value)
+    return value.astimezone(UTC)
+
+
+def _aware_or_none(value: datetime | None, what: str) -> datetime | None:
+    return None if value is None else _aware(value, what)
+
+
+def _normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check(field: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise InvalidRecord(field, value, allowed)
+
+
+def _canonical_detail(detail: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The JSON text stored and the dict it reads back as; the hash is taken over the latter.
+
+    Hashing what will be read back (not what was passed in) keeps the chain verifiable when a
+    caller passes a tuple, a datetime or a non-string key that JSON turns into something else.
+    """
+    # First pass turns keys into strings (sorting mixed int and str keys would fail), second sorts.
+    loaded = json.loads(json.dumps(detail, default=str, allow_nan=False))
+    if not isinstance(loaded, dict):
+        raise TypeError(f"audit detail must be a JSON object, not {type(detail).__name__}")
+    return json.dumps(loaded, sort_keys=True, ensure_ascii=False, allow_nan=False), loaded
+
+
+# -- rows to records ---------------------------------------------------------------------------
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        agency=row.agency,
+        line_manager_id=row.line_manager_id,
+    )
+
+
+def _conference(row: ConferenceRow) -> Conference:
+    return Conference(
+        reference=row.reference,
+        area=row.area,
+        type=row.type,
+        scheduled_at=row.scheduled_at,
+        held_at=row.held_at,
+        ended_at=row.ended_at,
+        chair_id=row.chair_id,
+        attendees=tuple(Attendee(person_id=a.person_id, agency=a.agency) for a in row.attendees),
+        meeting_chat_id=row.meeting_chat_id,
+    )
+
+
+def _dissent(row: DissentRow) -> Dissent:
+    return Dissent(
+        id=row.id,
+        reference=row.reference,
+        person_id=row.person_id,
+        agency=row.agency,
+        reason=row.reason,
+        raised_at=row.raised_at,
+        late=row.late,
+        state=row.state,
+    )
+
+
+def _complaint(row: ComplaintRow) -> Complaint:
+    return Complaint(
+        id=row.id,
+        reference=row.reference,
+        area=row.area,
+        received_at=row.received_at,
+        complainant_role=row.complainant_role,
+        grounds=row.grounds,
+        summary=row.summary,
+        stage=row.stage,
+    )
+
+
+def _event(row: CaseEventRow) -> CaseEvent:
+    return CaseEvent(reference=row.reference, name=row.name, at=row.at, recorded_by=row.recorded_by)
+
+
+def _audit(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        reference=row.reference,
+        detail=json.loads(row.detail),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class SqlStore:
+    """Persistence of people, conferences, dissents, complaints, events and the audit log.
+
+    Construct it from a URL (it then owns, and :meth:`close` disposes, its engine) or from an
+    Engine made by :func:`store.engine.make_engine` (the caller keeps ownership). Either way the
+    schema must already be migrated: :func:`open_store` does both.
+
+    The audit log is append-only through this class: there is deliberately no method that updates
+    or deletes an entry.
+    """
+
+    def __init__(self, url_or_engine: str | URL | Engine) -> None:
+        if isinstance(url_or_engine, Engine):
+            backend = url_or_engine.dialect.name
+        else:
+            backend = make_url(url_or_engine).get_backend_name()
+        if backend not in SUPPORTED_BACKENDS:
+            raise ValueError(f"unsupported database {backend!r}; use one of: {', '.join(SUPPORTED_BACKENDS)}")
+        if isinstance(url_or_engine, Engine):
+            if not configured_by_us(url_or_engine):
+                raise ValueError(
+                    "a SQLite engine for SqlStore must come from store.engine.make_engine, which "
+                    "adds the BEGIN IMMEDIATE handling that keeps concurrent audit appends in order"
+                )
+            self._engine = url_or_engine
+            self._owns_engine = False
+        else:
+            self._engine = make_engine(url_or_engine)
+            self._owns_engine = True
+        self._dialect = self._engine.dialect.name
+        # Reads begin DEFERRED; writes on SQLite take the write lock at BEGIN so a read-then-write
+        # cannot be overtaken by another writer (and cannot deadlock upgrading its lock).
+        self._reader = sessionmaker(bind=self._engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            bind=self._engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
+        )
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        """Release pooled connections (only those of an engine this store created)."""
+        if self._owns_engine:
+            self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._writer() as session, session.begin():
+            yield session
+
+    def _insert(self) -> Callable[..., Any]:
+        """The dialect's INSERT, which (on both our backends) has ON CONFLICT clauses."""
+        return postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+
+    # -- people and roles ------------------------------------------------------------------------
+
+    def upsert_person(self, person: Person) -> Person:
+        """Insert or update by id; the email is stored lowercased so it matches in any case."""
+        email = _normal_email(person.email)
+        if not email:
+            raise InvalidRecord("email", person.email, ("a non-empty address",))
+        values = {
+            "id": person.id,
+            "email": email,
+            "display_name": person.display_name,
+            "agency": person.agency,
+            "line_manager_id": person.line_manager_id,
+        }
+        stmt = self._insert()(PersonRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[PersonRow.id], set_={k: v for k, v in values.items() if k != "id"}
+        )
+        try:
+            with self._write() as s:
+                s.execute(stmt)
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                "email", email, "another person holds it; update or merge that person first"
+            ) from exc
+        return Person(person.id, email, person.display_name, person.agency, person.line_manager_id)
+
+    def get_person(self, person_id: str) -> Person | None:
+        with self._read() as s:
+            row = s.get(PersonRow, person_id)
+            return None if row is None else _person(row)
+
+    def find_person_by_email(self, email: str) -> Person | None:
+        with self._read() as s:
+            row = s.scalars(select(PersonRow).where(PersonRow.email == _normal_email(email))).first()
+            return None if row is None else _person(row)
+
+    def grant_role(self, grant: RoleGrant) -> None:
+        """Grant a role in an area (``*`` for every area); granting it again is a no-op."""
+        _check("role", grant.role, ROLES)
+        if not grant.area:
+            raise InvalidRecord("area", grant.area, ("an area name", ALL_AREAS))
+        stmt = (
+            self._insert()(RoleGrantRow)
+            .values(person_id=grant.person_id, role=grant.role, area=grant.area)
+            .on_conflict_do_nothing()
+        )
+        with self._write() as s:
+            s.execute(stmt)
+
+    def roles_of(self, person_id: str, area: str) -> set[str]:
+        """Roles held in ``area`` plus those granted for every area."""
+        with self._read() as s:
+            roles = s.scalars(
+                select(RoleGrantRow.role).where(
+                    RoleGrantRow.person_id == person_id, RoleGrantRow.area.in_((area, ALL_AREAS))
+                )
+            )
+            return set(roles)
+
+    def people_with_role(self, role: str, area: str) -> list[Person]:
+        """People holding ``role`` in ``area`` or in every area, ordered by name then email."""
+        holders = select(RoleGrantRow.person_id).where(
+            RoleGrantRow.role == role, RoleGrantRow.area.in_((area, ALL_AREAS))
+        )
+        with self._read() as s:
+            rows = s.scalars(
+                select(PersonRow)
+                .where(PersonRow.id.in_(holders))
+                .order_by(PersonRow.display_name, PersonRow.email, PersonRow.id)
+            )
+            return [_person(r) for r in rows]
+
+    # -- conferences -----------------------------------------------------------------------------
+
+    def _conference_values(self, conference: Conference) -> dict[str, Any]:
+        _check("conference type", conference.type, CONFERENCE_TYPES)
+        return {
+            "area": conference.area,
+            "type": conference.type,
+            "scheduled_at": _aware_or_none(conference.scheduled_at, "scheduled_at"),
+            "held_at": _aware_or_none(conference.held_at, "held_at"),
+            "ended_at": _aware_or_none(conference.ended_at, "ended_at"),
+            "chair_id": conference.chair_id,
+            "meeting_chat_id": conference.meeting_chat_id,
+        }
+
+    def _chat_taken(self, s: Session, conference: Conference) -> bool:
+        if conference.meeting_chat_id is None:
+            return False
+        other = s.scalars(
+            select(ConferenceRow.reference).where(
+                ConferenceRow.meeting_chat_id == conference.meeting_chat_id,
+                ConferenceRow.reference != conference.reference,
+            )
+        ).first()
+        return other is not None
+
+    def add_conference(self, conference: Conference) -> Conference:
+        """Store a new conference with its attendees; its reference and meeting chat must be new."""
+        values = self._conference_values(conference)
+        try:
+            with self._write() as s:
+                if s.get(ConferenceRow, conference.reference) is not None:
+                    raise AlreadyExists("conference", conference.reference, "use update_conference")
+                if self._chat_taken(s, conference):
+                    raise AlreadyExists("meeting chat", conference.meeting_chat_id, "it has a conference")
+                row = ConferenceRow(reference=conference.reference, **values)
+                seen: set[str] = set()
+                for a in conference.attendees:
+                    if a.person_id not in seen:
+                        seen.add(a.person_id)
+                        row.attendees.append(AttendeeRow(person_id=a.person_id, agency=a.agency))
+                s.add(row)
+        except IntegrityError as exc:  # a concurrent insert of the same reference or chat
+            raise AlreadyExists("conference", conference.reference) from exc
+        return self._require_conference(conference.reference)
+
+    def _require_conference(self, reference: str) -> Conference:
+        found = self.get_conference(reference)
+        if found is None:
+            raise NotFound("conference", reference)
+        return found
+
+    def get_conference(self, reference: str) -> Conference | None:
+        with self._read() as s:
+            row = s.get(ConferenceRow, reference)
+            return None if row is None else _conference(row)
+
+    def update_conference(self, conference: Conference) -> Conference:
+        """Replace a conference's details; attendees it lists are added, none is ever removed.
+
+        Attendance is what gives a professional the right to dissent, so an update made from a
+        copy that predates an ``add_attendee`` must not silently take that right away.
+        """
+        values = self._conference_values(conference)
+        try:
+            with self._write() as s:
+                row = s.get(ConferenceRow, conference.reference)
+                if row is None:
+                    raise NotFound("conference", conference.reference)
+                if self._chat_taken(s, conference):
+                    raise AlreadyExists("meeting chat", conference.meeting_chat_id, "it has a conference")
+                for key, value in values.items():
+                    setattr(row, key, value)
+                present = {a.person_id for a in row.attendees}
+                for a in conference.attendees:
+                    if a.person_id not in present:
+                        present.add(a.person_id)
+                        row.attendees.append(AttendeeRow(person_id=a.person_id, agency=a.agency))
+        except IntegrityError as exc:
+            raise AlreadyExists("meeting chat", conference.meeting_chat_id) from exc
+        return self._require_conference(conference.reference)
+
+    def add_attendee(self, reference: str, attendee: Attendee) -> None:
+        """Record attendance; recording the same person again keeps the first record."""
+        stmt = (
+            self._insert()(AttendeeRow)
+            .values(reference=reference, person_id=attendee.person_id, agency=attendee.agency)
+            .on_conflict_do_nothing(index_elements=[AttendeeRow.reference, AttendeeRow.person_id])
+        )
+        with self._write() as s:
+            if s.get(ConferenceRow, reference) is None:
+                raise NotFound("conference", reference)
+            s.execute(stmt)
+
+    def conference_for_chat(self, meeting_chat_id: str) -> Conference | None:
+        with self._read() as s:
+            row = s.scalars(
+                select(ConferenceRow).where(ConferenceRow.meeting_chat_id == meeting_chat_id)
+            ).first()
+            return None if row is None else _conference(row)
+
+    def conferences_attended_by(self, person_id: str) -> list[Conference]:
+        """Conferences listing the person as an attendee, by reference."""
+        attended = select(AttendeeRow.reference).where(AttendeeRow.person_id == person_id)
+        with self._read() as s:
+            rows = s.scalars(
+                select(ConferenceRow)
+                .where(ConferenceRow.reference.in_(attended))
+                .order_by(ConferenceRow.reference)
+            )
+            return [_conference(r) for r in rows]
+
+    # -- dissents and complaints -----------------------------------------------------------------
+
+    def add_dissent(self, dissent: Dissent) -> Dissent:
+        """Store a new dissent and return it with the id the database gave it."""
+        if dissent.id is not None:
+            raise AlreadyExists("dissent", dissent.id, "add_dissent stores new dissents only")
+        row = DissentRow(
+            reference=dissent.reference,
+            person_id=dissent.person_id,
+            agency=dissent.agency,
+            reason=dissent.reason,
+            raised_at=_aware(dissent.raised_at, "raised_at"),
+            late=dissent.late,
+            state=dissent.state,
+        )
+        with self._write() as s:
+            s.add(row)
+            s.flush()
+            return _dissent(row)
+
+    def dissents_for(self, reference: str) -> list[Dissent]:
+        with self._read() as s:
+            rows = s.scalars(
+                select(DissentRow)
+                .where(DissentRow.reference == reference)
+                .order_by(DissentRow.raised_at, DissentRow.id)
+            )
+            return [_dissent(r) for r in rows]
+
+    def set_dissent_state(self, dissent_id: int, state: str) -> None:
+        with self._write() as s:
+            row = s.get(DissentRow, dissent_id)
+            if row is None:
+                raise NotFound("dissent", dissent_id)
+            row.state = state
+
+    def add_complaint(self, complaint: Complaint) -> Complaint:
+        """Store a new complaint; the complainant is a role (parent, child...), never a name."""
+        if complaint.id is not None:
+            raise AlreadyExists("complaint", complaint.id, "add_complaint stores new complaints only")
+        _check("complainant role", complaint.complainant_role, COMPLAINANT_ROLES)
+        row = ComplaintRow(
+            reference=complaint.reference,
+            area=complaint.area,
+            received_at=_aware(complaint.received_at, "received_at"),
+            complainant_role=complaint.complainant_role,
+            grounds=complaint.grounds,
+            summary=complaint.summary,
+            stage=complaint.stage,
+        )
+        with self._write() as s:
+            s.add(row)
+            s.flush()
+            return _complaint(row)
+
+    def complaints_for(self, reference: str) -> list[Complaint]:
+        with self._read() as s:
+            rows = s.scalars(
+                select(ComplaintRow)
+                .where(ComplaintRow.reference == reference)
+                .order_by(ComplaintRow.received_at, ComplaintRow.id)
+            )
+            return [_complaint(r) for r in rows]
+
+    def set_complaint_stage(self, complaint_id: int, stage: str) -> None:
+        with self._write() as s:
+            row = s.get(ComplaintRow, complaint_id)
+            if row is None:
+                raise NotFound("complaint", complaint_id)
+            row.stage = stage
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def record_event(self, event: CaseEvent) -> CaseEvent:
+        row = CaseEventRow(
+            reference=event.reference,
+            name=event.name,
+            at=_aware(event.at, "event time"),
+            recorded_by=event.recorded_by,
+        )
+        with self._write() as s:
+            s.add(row)
+            s.flush()
+            return _event(row)
+
+    def events_for(self, reference: str) -> list[CaseEvent]:
+        """A case's events in time order (recording order breaks ties)."""
+        with self._read() as s:
+            rows = s.scalars(
+                select(CaseEventRow)
+                .where(CaseEventRow.reference == reference)
+                .order_by(CaseEventRow.at, CaseEventRow.id)
+            )
+            return [_event(r) for r in rows]
+
+    # -- audit -----------------------------------------------------------------------------------
+
+    def append_audit(
+        self, actor: str, action: str, reference: str, detail: dict[str, Any], at: datetime | None = None
+    ) -> AuditEntry:
+        """Append one entry chained to the last: seq = last + 1, prev_hash = the last entry's hash.
+
+        Reading the last entry and inserting the next happen under one lock (a PostgreSQL
+        transaction-level advisory lock; SQLite's write lock, taken by BEGIN IMMEDIATE), so
+        concurrent writers, in this process or another, queue rather than fork the chain.
+        """
+        when = datetime.now(UTC) if at is None else _aware(at, "audit time")
+        stored_detail, hashed_detail = _canonical_detail(detail)
+        with self._write() as s:
+            if self._dialect == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+            last = s.execute(
+                select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
+            ).first()
+            seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
+            digest = entry_hash(seq, when, actor, action, reference, hashed_detail, prev)
+            s.add(
+                AuditRow(
+                    seq=seq,
+                    at=when,
+                    actor=actor,
+                    action=action,
+                    reference=reference,
+                    detail=stored_detail,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            s.merge(AuditHeadRow(id=1, seq=seq, hash=digest))
+        return AuditEntry(
+            seq=seq,
+            at=when,
+            actor=actor,
+            action=action,
+            reference=reference,
+            detail=hashed_detail,
+            prev_hash=prev,
+            hash=digest,
+        )
+
+    def audit_entries(self, reference: str | None = None) -> Sequence[AuditEntry]:
+        """All entries (or one case's) in seq order, read in one transaction."""
+        query = select(AuditRow).order_by(AuditRow.seq)
+        if reference is not None:
+            query = query.where(AuditRow.reference == reference)
+        with self._read() as s:
+            return [_audit(r) for r in s.scalars(query)]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """The anchored (seq, hash) of the newest entry, or None for an empty log."""
+        with self._read() as s:
+            row = s.get(AuditHeadRow, 1)
+            return None if row is None else (row.seq, row.hash)
+
+    def iter_audit(self) -> Iterator[AuditEntry]:
+        """Every entry in seq order, fetched in batches so a long log needs neither memory nor a
+        transaction held open while the caller works through it."""
+        after = 0
+        while True:
+            with self._read() as s:
+                rows = list(
+                    s.scalars(
+                        select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(AUDIT_BATCH)
+                    )
+                )
+                entries = [_audit(r) for r in rows]
+            yield from entries
+            if len(entries) < AUDIT_BATCH:
+                return
+            after = entries[-1].seq
+
+
+def open_store(url: str, migrate: bool = True) -> SqlStore:
+    """Open the store at ``url``, first bringing its schema up to date unless told not to.
+
+    The migration runs on the store's own engine, so an in-memory SQLite database (``sqlite://``)
+    is migrated and then used, rather than migrated and thrown away.
+    """
+    store = SqlStore(url)
+    if migrate:
+        try:
+            upgrade(store.engine)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+__all__ = ["ALL_AREAS", "SqlStore", "open_store"]

@@ -1,0 +1,121 @@
+"""cpc db upgrade / people add / conference add / audit verify against a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+
+@pytest.fixture()
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "var" / "cpc.sqlite3"
+    monkeypatch.setenv("CPC_DATABASE_URL", f"sqlite:///{path}")
+    return path
+
+
+def cpc(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_administration_round_trip_and_audit(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cpc(capsys, "db", "upgrade")[0] == 0
+    assert db.exists()
+    code, out, _ = cpc(
+        capsys,
+        "people",
+        "add",
+        "--id",
+        "oid-chair",
+        "--email",
+        "Chair@Example.org",
+        "--agency",
+        "social_care",
+        "--role",
+        "chair@sussex",
+    )
+    assert code == 0 and "chair@sussex" in out
+    code, _, _ = cpc(
+        capsys, "people", "add", "--id", "oid-pc", "--email", "pc@example.org", "--agency", "police"
+    )
+    assert code == 0
+    code, out, _ = cpc(
+        capsys,
+        "conference",
+        "add",
+        "--ref",
+        "cpc-123",
+        "--area",
+        "sussex",
+        "--held",
+        "2026-12-17T14:00",
+        "--chair",
+        "oid-chair",
+        "--attendee",
+        "oid-pc=police",
+    )
+    assert code == 0 and "CPC-123" in out
+    code, out, _ = cpc(capsys, "audit", "verify")
+    assert code == 0 and "audit log intact: 3 entries" in out
+
+    con = sqlite3.connect(db)
+    con.execute("UPDATE audit_log SET action = 'conference.deleted' WHERE seq = 3")
+    con.commit()
+    con.close()
+    code, out, _ = cpc(capsys, "audit", "verify")
+    assert code == 1 and "entry 3 was edited after it was written" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["conference", "add", "--ref", "Smith family", "--area", "sussex"], "case reference"),
+        (["conference", "add", "--ref", "CPC-1", "--area", "narnia"], "unknown area 'narnia'"),
+        (["conference", "add", "--ref", "CPC-1", "--area", "sussex", "--held", "yesterday"], "malformed"),
+        (
+            [
+                "conference",
+                "add",
+                "--ref",
+                "CPC-1",
+                "--area",
+                "sussex",
+                "--held",
+                "2026-12-17T14:00",
+                "--ended",
+                "2026-12-17T13:00",
+            ],
+            "cannot end before it starts",
+        ),
+        (
+            ["conference", "add", "--ref", "CPC-1", "--area", "sussex", "--attendee", "oid"],
+            "PERSON_ID=AGENCY",
+        ),
+        (
+            ["people", "add", "--id", "x", "--email", "x@example.org", "--role", "overlord"],
+            "role must be one of",
+        ),
+        (["people", "add", "--id", "x", "--email", "not-an-email"], "expected an email address"),
+    ],
+)
+def test_bad_administration_input(
+    db: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    code, out, err = cpc(capsys, *argv)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and needle in err
+    assert "Traceback" not in out + err
+
+
+def test_duplicate_conference_refused(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cpc(capsys, "conference", "add", "--ref", "CPC-9", "--area", "london")[0] == 0
+    code, _, err = cpc(capsys, "conference", "add", "--ref", "CPC-9", "--area", "london")
+    assert code == 2 and "already exists" in err
