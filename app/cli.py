@@ -52,9 +52,7 @@ def _area(name: str) -> Area:
 def _parse_event(text: str) -> Event:
     name, sep, when = text.partition("=")
     if not sep or not name.strip() or not when.strip():
-        raise CliError(
-            f"--event {text!r}: expected NAME=ISO-TIME, for example conference_held=2026-12-17T14:00"
-        )
+        raise CliError(f"--event {text!r}: expected NAME=ISO-TIME, for example conference_held=2026-12-17T14:00")
     return Event(name.strip(), parse_time(when, f"time for event {name.strip()}"))
 
 
@@ -146,11 +144,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(f"audit: {p}")
         print(f"audit log FAILED verification: {len(problems)} problem(s) in {len(entries)} entries")
         return 1
-    print(
-        f"audit log intact: {len(entries)} entries; head {head[0]}:{head[1]}"
-        if head
-        else "audit log is empty"
-    )
+    print(f"audit log intact: {len(entries)} entries; head {head[0]}:{head[1]}" if head else "audit log is empty")
     return 0
 
 
@@ -223,6 +217,38 @@ def cmd_conference_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.serve import RefusedToStart, serve
+    from app.settings import load_settings
+
+    settings = load_settings()
+    if args.host:
+        settings.host = args.host
+    if args.port:
+        settings.port = args.port
+    try:
+        return serve(settings)
+    except RefusedToStart as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.manifest import build_package
+    from app.settings import load_settings
+
+    bot_id = args.bot_id or load_settings().app_id
+    if not bot_id:
+        raise CliError("--bot-id is needed (or set CPC_APP_ID): the bot's Microsoft App ID, a GUID")
+    try:
+        path = build_package(bot_id, Path(args.out))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cpc", description="Conference challenge bot: statutory timelines and administration.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -230,9 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("timeline", help="every deadline of a process for a set of events")
     t.add_argument("--area", required=True, help="procedure pack id, e.g. sussex (see 'cpc procedures list')")
     t.add_argument("--process", required=True, help="conference, dissent or complaint")
-    t.add_argument(
-        "--event", action="append", metavar="NAME=ISO-TIME", help="repeatable; local time if no offset"
-    )
+    t.add_argument("--event", action="append", metavar="NAME=ISO-TIME", help="repeatable; local time if no offset")
     t.add_argument("--events-file", metavar="PATH", help="file of NAME=ISO-TIME lines (# comments allowed)")
     t.add_argument("--now", metavar="ISO-TIME", help="evaluate statuses as at this time (default: now)")
     t.add_argument(
@@ -260,9 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--email", required=True)
     pa.add_argument("--name", help="the professional's display name")
     pa.add_argument("--agency", help="police, health, education, social_care, ...")
-    pa.add_argument(
-        "--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area"
-    )
+    pa.add_argument("--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area")
     pa.add_argument("--line-manager", metavar="PERSON_ID")
     pa.set_defaults(func=cmd_people_add)
 
@@ -271,9 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     ca = co_sub.add_parser("add", help="add a conference")
     ca.add_argument("--ref", required=True, help="case reference, e.g. CPC-123 (never a name)")
     ca.add_argument("--area", required=True)
-    ca.add_argument(
-        "--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened"
-    )
+    ca.add_argument("--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened")
     ca.add_argument("--scheduled", metavar="ISO-TIME")
     ca.add_argument("--held", metavar="ISO-TIME")
     ca.add_argument("--ended", metavar="ISO-TIME")
@@ -281,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--attendee", action="append", metavar="PERSON_ID=AGENCY")
     ca.add_argument("--chat", metavar="MEETING_CHAT_ID")
     ca.set_defaults(func=cmd_conference_add)
+    sv = sub.add_parser("serve", help="run the Teams bot (/api/messages, /healthz) and the scheduler")
+    sv.add_argument("--host", help="bind address (default CPC_HOST or 127.0.0.1)")
+    sv.add_argument("--port", type=int, help="port (default CPC_PORT or 3978)")
+    sv.set_defaults(func=cmd_serve)
+
+    mf = sub.add_parser("manifest", help="the Teams app package")
+    mf.add_argument("action", choices=["build"])
+    mf.add_argument("--bot-id", help="the bot's Microsoft App ID (default CPC_APP_ID)")
+    mf.add_argument("--out", default="var", help="zip path or directory (default var/)")
+    mf.set_defaults(func=cmd_manifest)
     return p
 
 

@@ -70,9 +70,7 @@ def load_catalogue(extra_dirs: Iterable[Path] = (), meetings_json: str = "") -> 
                 errors.append(PackError(str(path), "area.id", "a non-empty string naming the area"))
                 continue
             if path.stem != area_id:
-                errors.append(
-                    PackError(str(path), "area.id", f"the file's name ({path.stem!r}), not {area_id!r}")
-                )
+                errors.append(PackError(str(path), "area.id", f"the file's name ({path.stem!r}), not {area_id!r}"))
             raws[area_id] = (data, str(path))
     areas, pack_errors = resolve_packs(raws)
     errors.extend(pack_errors)

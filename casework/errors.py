@@ -15,17 +15,13 @@ class UnknownArea(CaseworkError):
 
 class UnknownProcess(CaseworkError):
     def __init__(self, process: str, area: str, known: list[str]) -> None:
-        super().__init__(
-            f"unknown process {process!r} for area {area!r}; choose one of: {', '.join(sorted(known))}"
-        )
+        super().__init__(f"unknown process {process!r} for area {area!r}; choose one of: {', '.join(sorted(known))}")
         self.process = process
 
 
 class UnknownEvent(CaseworkError):
     def __init__(self, event: str, area: str, known: list[str]) -> None:
-        super().__init__(
-            f"unknown event {event!r} for area {area!r}; known events: {', '.join(sorted(known))}"
-        )
+        super().__init__(f"unknown event {event!r} for area {area!r}; known events: {', '.join(sorted(known))}")
         self.event = event
 
 
@@ -51,9 +47,7 @@ class EventOrderError(CaseworkError):
     """An event dated before the event it must follow (for example a dissent before the conference)."""
 
     def __init__(self, event: str, at: str, must_follow: str, follow_at: str) -> None:
-        super().__init__(
-            f"event {event} at {at} is before {must_follow} at {follow_at}; it cannot precede it"
-        )
+        super().__init__(f"event {event} at {at} is before {must_follow} at {follow_at}; it cannot precede it")
         self.event = event
         self.must_follow = must_follow
 
@@ -85,3 +79,45 @@ class AuditChainBroken(CaseworkError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("audit log failed verification: " + "; ".join(problems))
         self.problems = problems
+
+
+class UnknownConference(CaseworkError):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"there is no conference {reference} on record; check the case reference")
+        self.reference = reference
+
+
+class NotEntitled(CaseworkError):
+    """The person may not take this action (wrong role, not an attendee, not the chair)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class UnknownPerson(CaseworkError):
+    def __init__(self) -> None:
+        super().__init__(
+            "you are not registered with the conference challenge bot yet; ask your safeguarding "
+            "administrator to add you (cpc people add)"
+        )
+
+
+class StaleAction(CaseworkError):
+    """A card drawn for one state of the case, used after the case has moved on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class AlreadyDone(CaseworkError):
+    """The same action a second time (a double click or a replayed payload): nothing changes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class InvalidInput(CaseworkError):
+    """A malformed command or form: the message shows the right form."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

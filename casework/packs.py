@@ -123,9 +123,7 @@ def _str(c: _Collector, raw: Mapping[str, Any], key: str, where: str, required: 
     return v
 
 
-def _names(
-    c: _Collector, raw: Mapping[str, Any], key: str, where: str, known: frozenset[str]
-) -> tuple[str, ...]:
+def _names(c: _Collector, raw: Mapping[str, Any], key: str, where: str, known: frozenset[str]) -> tuple[str, ...]:
     v = raw.get(key, [])
     items = [v] if isinstance(v, str) else v
     if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
@@ -331,9 +329,7 @@ def _panel(c: _Collector, raw: Any) -> PanelRules | None:
         req = []
     rc = raw.get("required_count", len(req))
     if not isinstance(rc, int) or rc < 0 or (rc > max(len(req), 0) and req):
-        c.add(
-            "panel.required_count", "how many members must come from required_agencies (at most their number)"
-        )
+        c.add("panel.required_count", "how many members must come from required_agencies (at most their number)")
         rc = 0
     papers = raw.get("papers", [])
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
@@ -361,9 +357,7 @@ def _panel(c: _Collector, raw: Any) -> PanelRules | None:
     )
 
 
-def build_area(
-    raw: Mapping[str, Any], origin: str, parent: Area | None = None
-) -> tuple[Area | None, list[PackError]]:
+def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) -> tuple[Area | None, list[PackError]]:
     """Validate and build one pack. ``parent`` is the resolved pack named by ``area.extends``.
 
     A child pack inherits its parent's rules, events, panel, meetings and criteria; a rule with the
@@ -419,9 +413,7 @@ def build_area(
     panel = _panel(c, raw.get("panel")) if "panel" in raw else (parent.panel if parent else None)
     criteria: list[Criterion] = list(parent.criteria) if parent else []
     for i, cr in enumerate(raw.get("criteria", [])):
-        if not isinstance(cr, Mapping) or not all(
-            isinstance(cr.get(k), str) for k in ("id", "text", "source")
-        ):
+        if not isinstance(cr, Mapping) or not all(isinstance(cr.get(k), str) for k in ("id", "text", "source")):
             c.add(f"criteria[{i}]", "a table with id, text and source")
             continue
         criteria.append(Criterion(cr["id"], cr["text"], cr["source"]))
@@ -486,9 +478,7 @@ def resolve_packs(
                 failed.add(area_id)
                 return None
             if parent_id in chain:
-                errors.append(
-                    PackError(origin, "area.extends", "a pack that does not extend this one (cycle)")
-                )
+                errors.append(PackError(origin, "area.extends", "a pack that does not extend this one (cycle)"))
                 failed.add(area_id)
                 return None
             parent = build(parent_id, (*chain, area_id))

@@ -318,9 +318,7 @@ def explain(d: Deadline) -> str:
         if c.direction == "next_meeting":
             label = f"by {item.period_text}"
         if item.start is None:
-            parts.append(
-                f"{label.capitalize()} of {' or '.join(c.of)}: not started, {' / '.join(c.of)} not recorded."
-            )
+            parts.append(f"{label.capitalize()} of {' or '.join(c.of)}: not started, {' / '.join(c.of)} not recorded.")
             continue
         assert item.start_event is not None
         started = f"{item.start_event} ({_fmt_time(item.start)})"
@@ -353,8 +351,7 @@ def explain(d: Deadline) -> str:
         parts.append(f"Applies only once {' and '.join(r.applies_if)} is recorded.")
     if d.completed_at is not None:
         parts.append(
-            f"Done: {d.completed_event} on {_fmt_time(d.completed_at)}"
-            + (" (late)." if d.status == "late" else ".")
+            f"Done: {d.completed_event} on {_fmt_time(d.completed_at)}" + (" (late)." if d.status == "late" else ".")
         )
         if d.status == "late" and r.kind == "window":
             parts.append(
@@ -372,3 +369,23 @@ def soonest_first(deadlines: Sequence[Deadline]) -> list[Deadline]:
     """Open deadlines by due time, undated last: the order a responsible person should see them."""
     far = datetime.max.replace(tzinfo=LONDON)
     return sorted(deadlines, key=lambda d: d.due or far)
+
+
+AMBER_WORKING_DAYS = 2
+
+
+def rag(d: Deadline, now: datetime) -> str:
+    """Red / amber / green for a chair scanning a card: ``red`` missed or late, ``amber`` open and due
+    within two working days (or today), ``green`` met or comfortably open, ``grey`` not started."""
+    if d.status in ("missed", "late"):
+        return "red"
+    if d.status == "met":
+        return "green"
+    if d.status == "waiting" or d.due is None:
+        return "grey"
+    today = now.astimezone(LONDON).date()
+    due_day = d.due.astimezone(LONDON).date()
+    if due_day <= today:
+        return "amber"
+    horizon = d.area.calendar.add_working_days(today, AMBER_WORKING_DAYS)
+    return "amber" if due_day <= horizon else "green"

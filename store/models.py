@@ -203,3 +203,17 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String())
+
+
+class ConversationRefRow(Base):
+    """Where the bot can reach a person later (a serialized Bot Framework conversation reference).
+
+    Kept per person so that the scheduler and other people's actions (a dissent reaching the chair)
+    can post proactive cards; the JSON holds ids and the channel's service URL, nothing personal.
+    """
+
+    __tablename__ = "conversation_refs"
+
+    person_id: Mapped[str] = mapped_column(String(), primary_key=True)
+    reference: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import URL, Engine, make_url, select, text
+from sqlalchemy import URL, Engine, make_url, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +41,7 @@ from store.models import (
     CaseEventRow,
     ComplaintRow,
     ConferenceRow,
+    ConversationRefRow,
     DissentRow,
     PersonRow,
     RoleGrantRow,
@@ -247,9 +248,7 @@ class SqlStore:
             with self._write() as s:
                 s.execute(stmt)
         except IntegrityError as exc:
-            raise AlreadyExists(
-                "email", email, "another person holds it; update or merge that person first"
-            ) from exc
+            raise AlreadyExists("email", email, "another person holds it; update or merge that person first") from exc
         return Person(person.id, email, person.display_name, person.agency, person.line_manager_id)
 
     def get_person(self, person_id: str) -> Person | None:
@@ -393,19 +392,39 @@ class SqlStore:
 
     def conference_for_chat(self, meeting_chat_id: str) -> Conference | None:
         with self._read() as s:
-            row = s.scalars(
-                select(ConferenceRow).where(ConferenceRow.meeting_chat_id == meeting_chat_id)
-            ).first()
+            row = s.scalars(select(ConferenceRow).where(ConferenceRow.meeting_chat_id == meeting_chat_id)).first()
             return None if row is None else _conference(row)
+
+    def list_conferences(self, area: str | None = None) -> list[Conference]:
+        """Every conference (of one area), by reference."""
+        query = select(ConferenceRow).order_by(ConferenceRow.reference)
+        if area is not None:
+            query = query.where(ConferenceRow.area == area)
+        with self._read() as s:
+            return [_conference(r) for r in s.scalars(query)]
+
+    def get_complaint(self, complaint_id: int) -> Complaint | None:
+        with self._read() as s:
+            row = s.get(ComplaintRow, complaint_id)
+            return None if row is None else _complaint(row)
+
+    # -- conversation references ---------------------------------------------------------------
+
+    def save_conversation_ref(self, person_id: str, reference_json: str) -> None:
+        with self._write() as s:
+            s.merge(ConversationRefRow(person_id=person_id, reference=reference_json, updated_at=datetime.now(UTC)))
+
+    def conversation_ref(self, person_id: str) -> str | None:
+        with self._read() as s:
+            row = s.get(ConversationRefRow, person_id)
+            return None if row is None else row.reference
 
     def conferences_attended_by(self, person_id: str) -> list[Conference]:
         """Conferences listing the person as an attendee, by reference."""
         attended = select(AttendeeRow.reference).where(AttendeeRow.person_id == person_id)
         with self._read() as s:
             rows = s.scalars(
-                select(ConferenceRow)
-                .where(ConferenceRow.reference.in_(attended))
-                .order_by(ConferenceRow.reference)
+                select(ConferenceRow).where(ConferenceRow.reference.in_(attended)).order_by(ConferenceRow.reference)
             )
             return [_conference(r) for r in rows]
 
@@ -437,6 +456,24 @@ class SqlStore:
                 .order_by(DissentRow.raised_at, DissentRow.id)
             )
             return [_dissent(r) for r in rows]
+
+    def get_dissent(self, dissent_id: int) -> Dissent | None:
+        with self._read() as s:
+            row = s.get(DissentRow, dissent_id)
+            return None if row is None else _dissent(row)
+
+    def transition_dissent(self, dissent_id: int, expected: tuple[str, ...], state: str) -> bool:
+        """Compare-and-set: move to ``state`` only from one of ``expected``; False if it had moved.
+
+        One UPDATE ... WHERE state IN (...), so two clicks racing on two instances cannot both win.
+        """
+        with self._write() as s:
+            result = s.execute(
+                update(DissentRow)
+                .where(DissentRow.id == dissent_id, DissentRow.state.in_(expected))
+                .values(state=state)
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     def set_dissent_state(self, dissent_id: int, state: str) -> None:
         with self._write() as s:
@@ -520,9 +557,7 @@ class SqlStore:
         with self._write() as s:
             if self._dialect == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-            last = s.execute(
-                select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
-            ).first()
+            last = s.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
             seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
             digest = entry_hash(seq, when, actor, action, reference, hashed_detail, prev)
             s.add(
@@ -570,9 +605,7 @@ class SqlStore:
         while True:
             with self._read() as s:
                 rows = list(
-                    s.scalars(
-                        select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(AUDIT_BATCH)
-                    )
+                    s.scalars(select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(AUDIT_BATCH))
                 )
                 entries = [_audit(r) for r in rows]
             yield from entries

@@ -43,9 +43,7 @@ def test_administration_round_trip_and_audit(db: Path, capsys: pytest.CaptureFix
         "chair@sussex",
     )
     assert code == 0 and "chair@sussex" in out
-    code, _, _ = cpc(
-        capsys, "people", "add", "--id", "oid-pc", "--email", "pc@example.org", "--agency", "police"
-    )
+    code, _, _ = cpc(capsys, "people", "add", "--id", "oid-pc", "--email", "pc@example.org", "--agency", "police")
     assert code == 0
     code, out, _ = cpc(
         capsys,
@@ -106,9 +104,7 @@ def test_administration_round_trip_and_audit(db: Path, capsys: pytest.CaptureFix
         (["people", "add", "--id", "x", "--email", "not-an-email"], "expected an email address"),
     ],
 )
-def test_bad_administration_input(
-    db: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
-) -> None:
+def test_bad_administration_input(db: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
     code, out, err = cpc(capsys, *argv)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and needle in err

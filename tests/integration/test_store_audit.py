@@ -166,8 +166,7 @@ def test_concurrent_writers_produce_one_unbroken_chain(store_url: str, store: Sq
         try:
             start.wait()
             returned[n] = [
-                own.append_audit(f"writer-{n}", "tick", "CPC-1", {"writer": n, "i": i}).seq
-                for i in range(per_thread)
+                own.append_audit(f"writer-{n}", "tick", "CPC-1", {"writer": n, "i": i}).seq for i in range(per_thread)
             ]
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
@@ -203,6 +202,4 @@ def test_removing_the_newest_entries_is_detected_through_the_head(store: SqlStor
 def test_deleting_the_head_anchor_is_detected(store: SqlStore) -> None:
     fill(store, 2)
     execute(store, "DELETE FROM audit_head")
-    assert verify_chain(store.iter_audit(), store.audit_head(), check_head=True) == [
-        "the log's head anchor is missing"
-    ]
+    assert verify_chain(store.iter_audit(), store.audit_head(), check_head=True) == ["the log's head anchor is missing"]

@@ -26,11 +26,12 @@ TABLES = {
     "case_events",
     "audit_log",
     "audit_head",
+    "conversation_refs",
 }
 
 
-def test_revisions_form_one_line_ending_at_the_audit_head() -> None:
-    assert head() == "0002_audit_head"
+def test_revisions_form_one_line() -> None:
+    assert head() == "0003_conversation_refs"
 
 
 def test_upgrade_creates_every_table_and_records_the_revision(store_url: str) -> None:

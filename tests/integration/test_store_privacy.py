@@ -42,9 +42,7 @@ def model_attribute_names(source: str) -> set[str]:
                 if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                     names.add(item.target.id)
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "mapped_column":
-            names.update(
-                a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
-            )
+            names.update(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
     return names
 
 

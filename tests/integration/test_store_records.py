@@ -40,7 +40,7 @@ def as_port(store: SqlStore) -> CaseStore:
 
 def test_sql_store_has_every_method_of_the_port_with_the_same_parameters() -> None:
     port_methods = [n for n, v in vars(CaseStore).items() if callable(v) and not n.startswith("_")]
-    assert len(port_methods) == 23
+    assert len(port_methods) == 29
     for name in port_methods:
         port = list(inspect.signature(getattr(CaseStore, name)).parameters)
         ours = list(inspect.signature(getattr(SqlStore, name)).parameters)
@@ -302,11 +302,7 @@ def test_naive_datetimes_are_refused_with_the_field_named(store: SqlStore) -> No
 def test_the_column_type_itself_refuses_naive_datetimes(store: SqlStore) -> None:
     """Code that bypasses SqlStore and writes rows directly still cannot store a naive time."""
     with Session(store.engine) as s:
-        s.add(
-            DissentRow(
-                reference="CPC-1", person_id="p", agency="a", reason="r", raised_at=datetime(2026, 1, 1)
-            )
-        )
+        s.add(DissentRow(reference="CPC-1", person_id="p", agency="a", reason="r", raised_at=datetime(2026, 1, 1)))
         with pytest.raises(StatementError) as caught:
             s.flush()
         assert isinstance(caught.value.orig, NaiveDatetimeError)
@@ -314,3 +310,33 @@ def test_the_column_type_itself_refuses_naive_datetimes(store: SqlStore) -> None
     column_type = UTCDateTime()
     with pytest.raises(NaiveDatetimeError):
         column_type.process_bind_param(datetime(2026, 1, 1), store.engine.dialect)
+
+
+def test_dissent_transition_is_compare_and_set(store: SqlStore) -> None:
+    from casework.records import Dissent
+
+    d = store.add_dissent(
+        Dissent(None, "CPC-7", "oid-1", "police", "threshold not met", datetime(2026, 12, 17, 15, tzinfo=UTC))
+    )
+    assert d.id is not None
+    assert store.transition_dissent(d.id, ("raised",), "recorded") is True
+    assert store.transition_dissent(d.id, ("raised",), "recorded") is False  # a second click changes nothing
+    got = store.get_dissent(d.id)
+    assert got is not None and got.state == "recorded"
+    assert store.get_dissent(d.id + 1000) is None
+
+
+def test_conversation_refs_round_trip_and_replace(store: SqlStore) -> None:
+    assert store.conversation_ref("oid-1") is None
+    store.save_conversation_ref("oid-1", '{"conversation": {"id": "a"}}')
+    store.save_conversation_ref("oid-1", '{"conversation": {"id": "b"}}')
+    assert store.conversation_ref("oid-1") == '{"conversation": {"id": "b"}}'
+
+
+def test_list_conferences_by_area(store: SqlStore) -> None:
+    from casework.records import Conference
+
+    store.add_conference(Conference("CPC-1", "sussex", "initial"))
+    store.add_conference(Conference("CPC-2", "london", "initial"))
+    assert [c.reference for c in store.list_conferences()] == ["CPC-1", "CPC-2"]
+    assert [c.reference for c in store.list_conferences("london")] == ["CPC-2"]

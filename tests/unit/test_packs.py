@@ -121,9 +121,7 @@ def test_user_directory_adds_and_replaces_packs(tmp_path: Path) -> None:
     from casework.events import Event
     from casework.timeline import evaluate
 
-    tl = evaluate(
-        kent, "dissent", [Event("conference_held", parse_time("2026-12-17T14:00"))], parse_time("2026-12-18")
-    )
+    tl = evaluate(kent, "dissent", [Event("conference_held", parse_time("2026-12-17T14:00"))], parse_time("2026-12-18"))
     assert tl.get("dissent-decision").as_dict()["due"] == "2027-01-06T23:59:59+00:00"
 
 

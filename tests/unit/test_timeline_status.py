@@ -52,9 +52,7 @@ def test_discretion_is_recorded_on_a_late_window(areas) -> None:
         Event("conference_held", parse_time("2026-12-17T14:00")),
         Event("dissent_raised", parse_time("2026-12-21T09:00")),
     ]
-    d = evaluate(areas["sussex"], "dissent", evs, parse_time("2026-12-22"), ["dissent-window"]).get(
-        "dissent-window"
-    )
+    d = evaluate(areas["sussex"], "dissent", evs, parse_time("2026-12-22"), ["dissent-window"]).get("dissent-window")
     assert d.status == "late" and d.discretion
     assert "accepted at the chair's recorded discretion" in d.explanation
 

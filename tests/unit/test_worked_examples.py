@@ -233,9 +233,7 @@ def test_london_after_initial_conference(run: Run) -> None:
     # 8.9.7 core group: 10 wd: Fri 8 (1), 11-15 (2-6), Mon 18 (7), Tue 19 (8), Wed 20 (9), Thu 21 (10).
     # 8.16.5 record: 15 wd: Fri 8 (1), 11-15 (2-6), 18-22 (7-11), 25-28 (12-15) -> Thu 28 Jan.
     # 8.2.9 first review: 3 months -> Wed 7 Apr 2027 (BST).
-    tl = run(
-        "london", "conference", strategy_discussion="2026-12-14T11:00", conference_held="2027-01-07T10:00"
-    )
+    tl = run("london", "conference", strategy_discussion="2026-12-14T11:00", conference_held="2027-01-07T10:00")
     assert tl.get("initial-conference").status == "met"
     assert due(tl, "decision-letter") == "2027-01-08T23:59:59+00:00"
     assert due(tl, "core-group") == "2027-01-21T23:59:59+00:00"

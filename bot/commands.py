@@ -1,0 +1,82 @@
+"""Parsing what people type in Teams into commands. Pure: no SDK, no store.
+
+Case-insensitive; an ``@mention`` of the bot is stripped first. A malformed command gets a short
+reply showing the right form, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]{0,200}>")
+
+USAGE: dict[str, tuple[str, str]] = {
+    "help": ("help", "what the bot can do"),
+    "dissent": ("dissent CPC-123 <reason>", "record formal dissent from a conference decision (or just: dissent)"),
+    "complaint": ("complaint CPC-123", "record a complaint by a child or family (chair or complaints manager)"),
+    "status": ("status CPC-123", "the case's timeline: every deadline, red/amber/green, with its source"),
+    "deadlines": ("deadlines", "what you are responsible for next, soonest first"),
+    "decide": ("decide CPC-123", "decide on a dissent (reviewing manager)"),
+    "stage2": ("stage2 CPC-123", "record Stage 1 and Stage 2 steps of a complaint"),
+    "panel": ("panel CPC-123", "record the panel's steps"),
+    "outcome": ("outcome CPC-123", "record a complaint's outcome"),
+    "conference link": ("conference link CPC-123", "in a meeting chat: link it to the conference"),
+    "audit": ("audit CPC-123", "the case's audit trail (authorised roles)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    reference: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    message: str
+
+
+def clean(text: str) -> str:
+    """Strip mentions and any markup Teams adds, unescape entities and fold whitespace."""
+    text = _MENTION.sub(" ", text or "")
+    text = _TAGS.sub(" ", text)
+    return " ".join(html.unescape(text).split())
+
+
+def usage(name: str) -> str:
+    form, _ = USAGE[name]
+    return f"Type: {form}"
+
+
+def parse(raw: str) -> Command | ParseError:
+    text = clean(raw)
+    if not text:
+        return ParseError("Type help to see what I can do.")
+    words = text.split(" ")
+    head = words[0].lower()
+    rest = words[1:]
+    if head in ("help", "?", "hi", "hello"):
+        return Command("help")
+    if head == "deadlines":
+        return Command("deadlines")
+    if head == "conference":
+        if len(rest) >= 2 and rest[0].lower() == "link":
+            return Command("conference link", rest[1])
+        return ParseError(usage("conference link"))
+    if head == "dissent":
+        if not rest:
+            return Command("dissent")
+        # "dissent <reason>" in a linked meeting chat has no reference: the bot decides.
+        if any(ch.isdigit() for ch in rest[0]) and len(rest[0]) <= 40:
+            return Command("dissent", rest[0], " ".join(rest[1:]))
+        return Command("dissent", None, " ".join(rest))
+    if head in ("complaint", "status", "decide", "stage2", "panel", "outcome", "audit"):
+        if len(rest) != 1:
+            return ParseError(usage(head))
+        return Command(head, rest[0])
+    known = ", ".join(sorted(USAGE))
+    return ParseError(f"I don't know '{words[0][:30]}'. Commands: {known}. Type help for the forms.")

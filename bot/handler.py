@@ -1,0 +1,385 @@
+"""The Teams bot: translates activities into casework calls and casework results into cards.
+
+Every command and card action goes through :class:`casework.service.Casework`, which checks roles
+and state; this module only parses, renders, replies and delivers notices. A card action is
+answered with a refreshed card (``Action.Execute``) or, for clients that only know
+``Action.Submit``, with a reply carrying the same card.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot import edge, views
+from bot.commands import Command, ParseError, parse, usage
+from bot.views import Card
+from cards.render import attachment
+from casework.clock import LONDON, parse_time
+from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPerson
+from casework.records import Person
+from casework.service import Casework, Changed, Notice
+from graph.outbox import FileOutbox
+
+log = logging.getLogger("cpc.bot")
+
+MEETING_START = "application/vnd.microsoft.meetingStart"
+MEETING_END = "application/vnd.microsoft.meetingEnd"
+
+
+@dataclass
+class Delivery:
+    """Proactive delivery of notices: Teams first, then email, never dropped."""
+
+    adapter: Any
+    app_id: str
+    casework: Casework
+    outbox: FileOutbox
+    attempts: int = 3
+
+    async def deliver(self, notice: Notice, card: Card, subject: str, text: str) -> str:
+        store = self.casework.store
+        ref = store.conversation_ref(notice.person_id)
+        if ref is not None:
+            for attempt in range(self.attempts):
+                try:
+                    await edge.send_proactive(self.adapter, self.app_id, ref, _card_activity(card))
+                    return "teams"
+                except edge.SendFailed as exc:
+                    if exc.blocked or attempt == self.attempts - 1:
+                        break
+                    import asyncio
+
+                    await asyncio.sleep(min(exc.retry_after or 0.2 * 2**attempt, 5.0))
+        person = store.get_person(notice.person_id)
+        if person is None:
+            log.warning("notice %s for an unknown person could not be delivered", notice.kind)
+            return "undeliverable"
+        key = f"{notice.kind}-{notice.reference}-{notice.dissent_id or 0}-{notice.person_id}"
+        self.outbox.send_email(person.email, subject, text, None, key)
+        return "email"
+
+
+def _card_activity(card: Card) -> Activity:
+    activity: Activity = MessageFactory.attachment(attachment(card))
+    return activity
+
+
+def _data(activity: Activity) -> tuple[str | None, dict[str, Any]]:
+    """Verb and data of a card action, from Action.Execute (invoke) or Action.Submit (message value)."""
+    value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
+    if activity.type == ActivityTypes.invoke:
+        raw_action = value.get("action")
+        action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
+        raw_data = action.get("data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+        verb = action.get("verb") or data.get("verb")
+        return (verb if isinstance(verb, str) else None), data
+    verb = value.get("verb")
+    return (verb if isinstance(verb, str) else None), value
+
+
+def _int(data: Mapping[str, Any], key: str) -> int:
+    v = data.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).isdigit():
+        raise _Bad(f"the card is missing its {key}; open a fresh one with the command")
+    return int(v)
+
+
+def _str(data: Mapping[str, Any], key: str, what: str) -> str:
+    v = data.get(key)
+    if not isinstance(v, str) or not v.strip():
+        raise _Bad(f"{what} is required")
+    return v.strip()
+
+
+class _Bad(CaseworkError):
+    pass
+
+
+class ChallengeBot(ActivityHandler):  # type: ignore[misc]
+    def __init__(self, casework: Casework, delivery: Delivery, now: Callable[[], datetime]) -> None:
+        self.casework = casework
+        self.delivery = delivery
+        self.now = now
+
+    # ------------------------------------------------------------------ identity
+
+    async def _person(self, turn_context: TurnContext) -> Person | None:
+        """By Entra object id, then by the Teams roster's email (GET .../members/{id})."""
+        frm = turn_context.activity.from_property
+        store = self.casework.store
+        if frm is None:
+            return None
+        oid = getattr(frm, "aad_object_id", None)
+        if oid:
+            person = store.get_person(oid)
+            if person is not None:
+                return person
+        if frm.id:
+            email = await edge.member_email(turn_context, frm.id)
+            if email:
+                return store.find_person_by_email(email)
+        return None
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        person = await self._person(turn_context)
+        turn_context.turn_state["cpc.person"] = person
+        if person is not None and turn_context.activity.conversation is not None:
+            conv_type = getattr(turn_context.activity.conversation, "conversation_type", None)
+            if conv_type in (None, "personal"):
+                self.casework.store.save_conversation_ref(person.id, edge.reference_to_json(turn_context.activity))
+        await super().on_turn(turn_context)
+
+    @staticmethod
+    def _me(turn_context: TurnContext) -> Person:
+        person = turn_context.turn_state.get("cpc.person")
+        if person is None:
+            raise UnknownPerson()
+        assert isinstance(person, Person)
+        return person
+
+    # ------------------------------------------------------------------ messages
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value and not (activity.text or "").strip():
+            card = await self._card_action(turn_context)
+            await turn_context.send_activity(_card_activity(card))
+            return
+        try:
+            reply = await self._command(turn_context, parse(activity.text or ""))
+        except CaseworkError as exc:
+            reply = str(exc)
+        if isinstance(reply, str):
+            await turn_context.send_activity(MessageFactory.text(reply))
+        else:
+            await turn_context.send_activity(_card_activity(reply))
+
+    async def _command(self, turn_context: TurnContext, cmd: Command | ParseError) -> Card | str:
+        if isinstance(cmd, ParseError):
+            return cmd.message
+        if cmd.name == "help":
+            intro = None if turn_context.turn_state.get("cpc.person") else str(UnknownPerson())
+            return views.help_card(intro)
+        me = self._me(turn_context)
+        cw = self.casework
+        now = self.now()
+        chat_id = turn_context.activity.conversation.id if turn_context.activity.conversation else None
+        if cmd.name == "dissent":
+            if not cmd.text and cmd.reference is None:
+                windows = cw.open_windows(me.id)
+                if not windows:
+                    return "You have no conference with an open dissent window. Type: dissent CPC-123 <reason>"
+                return views.dissent_form(windows)
+            if not cmd.text:
+                return usage("dissent")
+            return await self._raise_dissent(me, cmd.reference, cmd.text, chat_id)
+        if cmd.name == "status":
+            return views.timeline_card(cw.view(me.id, cmd.reference or ""), now)
+        if cmd.name == "deadlines":
+            return views.deadlines_card(cw.deadlines_for(me.id), now)
+        if cmd.name == "decide":
+            view = cw.require_decider(me.id, cmd.reference or "")
+            open_ = [d for d in view.dissents if d.state in ("raised", "recorded")]
+            if not open_:
+                return f"There is no dissent awaiting a decision on {view.conference.reference}."
+            return views.decision_card(open_[0], view)
+        if cmd.name == "complaint":
+            conference = cw.require_complaint_role(me.id, cmd.reference or "")
+            return views.complaint_form(conference.reference, now.astimezone(LONDON).date())
+        if cmd.name in ("stage2", "panel"):
+            view = cw.require_stage_role(me.id, cmd.reference or "")
+            if not view.complaints:
+                ref = view.conference.reference
+                return f"There is no complaint about {ref}. Type: complaint {ref}"
+            return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now)
+        if cmd.name == "outcome":
+            view = cw.require_stage_role(me.id, cmd.reference or "")
+            return views.outcome_form(view)
+        if cmd.name == "conference link":
+            if chat_id is None:
+                return usage("conference link")
+            changed = cw.link_chat(me.id, cmd.reference or "", chat_id)
+            return views.result_card("Conference linked", changed.summary + ". Dissent typed here needs no reference.")
+        if cmd.name == "audit":
+            entries = cw.audit_trail(me.id, cmd.reference or "")
+            return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)
+        return usage("help")
+
+    async def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Card:
+        cw = self.casework
+        result = cw.raise_dissent(me.id, reference, reason, chat_id)
+        view = cw.view(me.id, result.conference.reference)
+        await self._deliver(result.notices)
+        return views.dissent_confirmation(result.dissent, result.window_due, view)
+
+    # ------------------------------------------------------------------ card actions
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
+        if turn_context.activity.name == "adaptiveCard/action":
+            card = await self._card_action(turn_context)
+            return edge.adaptive_card_invoke_response(card)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _card_action(self, turn_context: TurnContext) -> Card:
+        """Run one card action; every outcome (including refusal) is a card, never an exception."""
+        verb, data = _data(turn_context.activity)
+        try:
+            me = self._me(turn_context)
+            return await self._act(me, verb, data)
+        except AlreadyDone as exc:
+            return views.result_card("Already done", f"{exc}. Nothing was changed.", "Default")
+        except StaleAction as exc:
+            return views.result_card("This card is out of date", f"{exc}. Nothing was changed.", "Warning")
+        except CaseworkError as exc:
+            return views.result_card("Not done", str(exc), "Attention")
+
+    async def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card:
+        cw = self.casework
+        if verb == "dissent.submit":
+            return await self._raise_dissent(
+                me, _str(data, "reference", "the conference"), _str(data, "reason", "your reason"), None
+            )
+        if verb == "dissent.record":
+            changed = cw.record_dissent(me.id, _int(data, "dissent"), _str(data, "state", "the card's state"))
+            await self._deliver(changed.notices)
+            return views.result_card(
+                "Dissent recorded",
+                f"{changed.summary}. Your line manager and the reviewing manager have been told.",
+                facts=[("Conference", changed.reference)],
+            )
+        if verb == "dissent.decide":
+            decision = _str(data, "decision", "a decision")
+            if decision not in ("uphold", "not_upheld"):
+                raise _Bad("choose uphold or do not uphold")
+            changed = cw.decide_dissent(
+                me.id,
+                _int(data, "dissent"),
+                decision == "uphold",
+                _str(data, "reasons", "the reasons"),
+                _str(data, "state", "the card's state"),
+            )
+            await self._deliver(changed.notices)
+            return self._changed_card(me, changed, "Decision recorded")
+        if verb == "complaint.submit":
+            received = _date(_str(data, "received", "the date received"))
+            changed = cw.record_complaint(
+                me.id,
+                _str(data, "reference", "the conference"),
+                received,
+                _str(data, "complainant", "the complainant"),
+                _str(data, "grounds", "the grounds"),
+                str(data.get("summary") or ""),
+            )
+            await self._deliver(changed.notices)
+            return self._changed_card(me, changed, "Complaint recorded")
+        if verb == "step.submit":
+            at = _date(_str(data, "date", "the date"), str(data.get("time") or "09:00"))
+            changed = cw.record_step(
+                me.id,
+                _str(data, "reference", "the conference"),
+                _str(data, "command", "the step"),
+                _str(data, "event", "what happened"),
+                at,
+                _str(data, "version", "the card's version"),
+            )
+            return self._changed_card(me, changed, "Recorded")
+        if verb == "outcome.submit":
+            changed = cw.record_outcome(
+                me.id,
+                _str(data, "reference", "the conference"),
+                _str(data, "outcome", "the outcome"),
+                _str(data, "version", "the card's version"),
+            )
+            return self._changed_card(me, changed, "Outcome recorded")
+        raise _Bad("this card action is not recognised; open a fresh card with the command")
+
+    def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
+        view = self.casework.view(me.id, changed.reference)
+        due = [
+            (d.rule.title, views.when(d.due))
+            for t in view.timelines
+            for d in t.deadlines
+            if d.status == "pending" and d.due is not None and d.applicable
+        ]
+        return views.result_card(title, changed.summary + ".", facts=[("Conference", changed.reference), *due[:4]])
+
+    # ------------------------------------------------------------------ meetings and installs
+
+    async def on_event_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.name not in (MEETING_START, MEETING_END) or activity.conversation is None:
+            return
+        value = activity.value if isinstance(activity.value, dict) else {}
+        raw = value.get("StartTime" if activity.name == MEETING_START else "EndTime")
+        try:
+            at = parse_time(str(raw)) if raw else self.now()
+        except CaseworkError:
+            at = self.now()
+        changed = self.casework.meeting_event(activity.conversation.id, activity.name == MEETING_START, at)
+        if changed is not None:
+            await self._deliver(changed.notices)
+
+    async def on_members_added_activity(self, members_added: list[Any], turn_context: TurnContext) -> None:
+        recipient = turn_context.activity.recipient
+        if any(recipient is not None and m.id == recipient.id for m in members_added):
+            await turn_context.send_activity(_card_activity(views.help_card()))
+
+    # ------------------------------------------------------------------ notices
+
+    async def _deliver(self, notices: tuple[Notice, ...]) -> None:
+        for notice in notices:
+            try:
+                card, subject, text = self._notice_card(notice)
+                await self.delivery.deliver(notice, card, subject, text)
+            except CaseworkError as exc:  # a notice that cannot be drawn is logged, never raised to the user
+                log.warning("notice %s on %s not drawn: %s", notice.kind, notice.reference, type(exc).__name__)
+
+    def _notice_card(self, notice: Notice) -> tuple[Card, str, str]:
+        cw = self.casework
+        ref = notice.reference
+        conference = cw.conference(ref)
+        dissent = cw.store.get_dissent(notice.dissent_id) if notice.dissent_id is not None else None
+        view = cw.system_view(ref)
+        if notice.kind == "chair_prompt" and dissent is not None:
+            card = views.chair_prompt(dissent, view, cw.window_due(conference))
+            return card, f"Dissent raised: {ref}", f"A dissent was raised on {ref}. Open Teams to record it."
+        if notice.kind == "decision_request" and dissent is not None:
+            card = views.decision_card(dissent, view)
+            return card, f"Decision needed: dissent on {ref}", f"A dissent on {ref} awaits your decision."
+        if notice.kind == "decision_made" and dissent is not None:
+            outcome = "upheld: the conference will be reconvened" if dissent.state == "upheld" else "not upheld"
+            card = views.notice_card(f"Dissent decided: {ref}", f"The reviewing manager's decision: {outcome}.")
+            return card, f"Dissent decided: {ref}", f"The dissent on {ref} was {outcome}."
+        if notice.kind == "line_manager_notice":
+            card = views.notice_card(f"Dissent recorded: {ref}", "A dissent was recorded at a conference you oversee.")
+            return card, f"Dissent recorded: {ref}", f"A dissent was recorded on {ref}."
+        if notice.kind == "complaint_logged":
+            card = views.notice_card(f"Complaint received: {ref}", "A complaint about the conference was recorded.")
+            return card, f"Complaint received: {ref}", f"A complaint about {ref} was recorded."
+        due = cw.window_due(conference)
+        card = views.notice_card(
+            f"Conference {ref} has ended",
+            f"You may record dissent until {views.when(due)}." if due else "You may record dissent.",
+            source=f"Type: dissent {ref} <reason>",
+        )
+        return card, f"Conference {ref} ended", f"You may record dissent on {ref} until {views.when(due)}."
+
+
+def _date(text: str, clock: str = "09:00") -> datetime:
+    try:
+        d = date.fromisoformat(text[:10])
+        t = time.fromisoformat(clock[:5]) if clock else time(9, 0)
+    except ValueError:
+        raise _Bad("give the date as YYYY-MM-DD (and the time as HH:MM)") from None
+    return datetime.combine(d, t, tzinfo=LONDON)
+
+
+Logic = Callable[[TurnContext], Awaitable[None]]

@@ -1,0 +1,246 @@
+"""Casework results into card values: presentation only, no rules (those are in casework/)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.commands import USAGE
+from cards.render import render
+from casework.clock import LONDON
+from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
+from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
+from casework.timeline import Deadline, Timeline, rag
+
+Card = dict[str, Any]
+RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
+RAG_MARK = {"red": "🔴", "amber": "🟠", "green": "🟢", "grey": "⚪"}
+PROCESS_TITLE = {"dissent": "Professional dissent", "complaint": "Complaint", "conference": "Conference timescales"}
+STATUS_WORDS = {
+    "waiting": "not started",
+    "pending": "open",
+    "met": "done",
+    "late": "done late",
+    "missed": "overdue",
+}
+
+
+def when(ts: datetime | None) -> str:
+    if ts is None:
+        return "not dated"
+    local = ts.astimezone(LONDON)
+    text = local.strftime("%a %d %b %Y").replace(" 0", " ")
+    if (local.hour, local.minute, local.second) == (23, 59, 59):
+        return f"end of {text}"
+    return f"{text}, {local.strftime('%H:%M')}"
+
+
+def day(d: date) -> str:
+    return d.strftime("%a %d %b %Y").replace(" 0", " ")
+
+
+def words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def help_card(intro: str | None = None) -> Card:
+    return render(
+        "help",
+        intro=intro or "",
+        commands=[{"usage": form, "what": what} for form, what in USAGE.values()],
+    )
+
+
+def result_card(title: str, message: str, colour: str = "Good", facts: Sequence[tuple[str, str]] = ()) -> Card:
+    return render(
+        "result",
+        title=title,
+        message=message,
+        colour=colour,
+        facts=[{"label": k, "value": v} for k, v in facts],
+    )
+
+
+def dissent_form(windows: Sequence[tuple[Conference, datetime | None]]) -> Card:
+    conferences = [
+        {
+            "label": f"{c.reference} (held {when(c.held_at)}; "
+            + (f"window closes {when(due)})" if due else "no time limit in this area)"),
+            "reference": c.reference,
+        }
+        for c, due in windows
+    ]
+    return render("dissent_form", conferences=conferences, first=conferences[0]["reference"] if conferences else "")
+
+
+def _deadline_text(d: Deadline) -> str:
+    status = STATUS_WORDS[d.status]
+    if d.due is None:
+        return f"{status}; {d.rule.timescale or 'not started'}"
+    return f"due {when(d.due)}; {status}"
+
+
+def next_steps(tl: Timeline) -> str:
+    open_ = [d for d in tl.deadlines if d.status in ("pending", "waiting") and d.rule.kind == "duty" and d.due]
+    if not open_:
+        return "The chair and the reviewing manager have been told."
+    return " ".join(f"{d.rule.title}: by {when(d.due)}." for d in open_[:3])
+
+
+def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: CaseView) -> Card:
+    tl = next((t for t in view.timelines if t.process == "dissent"), None)
+    source = view.area.seed
+    return render(
+        "dissent_confirmation",
+        reference=dissent.reference,
+        late=dissent.late,
+        window=f"closes {when(window_due)}" if window_due else "no time limit in this area",
+        raised=when(dissent.raised_at),
+        reason=dissent.reason,
+        next=next_steps(tl) if tl else "The chair has been told.",
+        next_source=source,
+    )
+
+
+def _decision_due(view: CaseView) -> str:
+    for tl in view.timelines:
+        for d in tl.deadlines:
+            if any(e in d.rule.completed_by for e in ("dissent_upheld", "dissent_not_upheld")) and d.due:
+                return f"{when(d.due)} ({d.rule.source})"
+    return "no time limit set in this area"
+
+
+def chair_prompt(dissent: Dissent, view: CaseView, window_due: datetime | None) -> Card:
+    rule = next(
+        (d.rule for t in view.timelines for d in t.deadlines if "dissent_recorded" in d.rule.completed_by), None
+    )
+    return render(
+        "chair_prompt",
+        reference=dissent.reference,
+        agency=words(dissent.agency or "an agency"),
+        late=dissent.late,
+        window=f"closed {when(window_due)}" if window_due else "",
+        reason=dissent.reason,
+        raised=when(dissent.raised_at),
+        decision_due=_decision_due(view),
+        source=rule.source if rule else view.area.seed,
+        dissent=dissent.id,
+        state=dissent.state,
+    )
+
+
+def decision_card(dissent: Dissent, view: CaseView) -> Card:
+    rule = next((d.rule for t in view.timelines for d in t.deadlines if "dissent_upheld" in d.rule.completed_by), None)
+    return render(
+        "decision",
+        reference=dissent.reference,
+        agency=words(dissent.agency or "an agency"),
+        reason=dissent.reason,
+        decision_due=_decision_due(view),
+        status=words(dissent.state),
+        source=rule.source if rule else view.area.seed,
+        dissent=dissent.id,
+        state=dissent.state,
+    )
+
+
+def complaint_form(reference: str, today: date) -> Card:
+    return render(
+        "complaint_form",
+        reference=reference,
+        today=today.isoformat(),
+        roles=[{"title": r.capitalize(), "value": r} for r in COMPLAINANT_ROLES],
+        grounds=[{"title": t, "value": k} for k, t in COMPLAINT_GROUNDS.items()],
+    )
+
+
+def step_form(view: CaseView, command: str, today: date, now: datetime) -> Card:
+    allowed = [e for e in STEP_EVENTS[command] if e in view.area.events]
+    due = [
+        {"label": d.rule.title, "value": f"{_deadline_text(d)} ({d.rule.source})"}
+        for t in view.timelines
+        if t.process == "complaint"
+        for d in t.deadlines
+        if d.status in ("pending", "missed") and d.applicable
+    ]
+    return render(
+        "step_form",
+        title="Stage 1 and 2 steps" if command == "stage2" else "Panel steps",
+        reference=view.conference.reference,
+        due=due or [{"label": "Open deadlines", "value": "none"}],
+        events=[{"title": words(e).capitalize(), "value": e} for e in allowed],
+        today=today.isoformat(),
+        command=command,
+        version=view.version,
+    )
+
+
+def outcome_form(view: CaseView) -> Card:
+    return render(
+        "outcome_form",
+        reference=view.conference.reference,
+        source="000 §2, 001 5.7.10, 004 8.17.4",
+        outcomes=[{"title": t, "value": k} for k, t in OUTCOMES.items()],
+        version=view.version,
+    )
+
+
+def timeline_card(view: CaseView, now: datetime) -> Card:
+    sections = []
+    for tl in view.timelines:
+        rows = []
+        for d in tl.deadlines:
+            colour = rag(d, now)
+            rows.append(
+                {
+                    "rag": RAG_MARK[colour],
+                    "title": d.rule.title,
+                    "colour": RAG_COLOUR[colour],
+                    "due_text": _deadline_text(d),
+                    "source": d.rule.source + (f". {d.rule.note}" if d.rule.note and d.status != "waiting" else ""),
+                }
+            )
+        sections.append({"process": PROCESS_TITLE.get(tl.process, tl.process), "deadlines": rows})
+    events = [{"when": when(e.at), "name": words(e.name)} for e in view.events]
+    return render(
+        "timeline", reference=view.conference.reference, area=view.area.name, sections=sections, events=events
+    )
+
+
+def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
+    rows = []
+    for item in items[:25]:
+        colour = rag(item.deadline, now)
+        rows.append(
+            {
+                "rag": RAG_MARK[colour],
+                "reference": item.reference,
+                "title": item.deadline.rule.title,
+                "colour": RAG_COLOUR[colour],
+                "due_text": _deadline_text(item.deadline),
+                "source": item.deadline.rule.source,
+            }
+        )
+    return render("deadlines", items=rows, empty=not rows)
+
+
+def audit_card(reference: str, entries: Sequence[AuditEntry]) -> Card:
+    return render(
+        "audit",
+        reference=reference,
+        entries=[{"when": f"{e.seq}. {when(e.at)}", "what": f"{words(e.action)} by {e.actor}"} for e in entries[-40:]],
+    )
+
+
+def notice_card(
+    title: str, message: str, facts: Sequence[tuple[str, str]] = (), source: str = "", colour: str = "Default"
+) -> Card:
+    return render(
+        "notice",
+        title=title,
+        message=message,
+        facts=[{"label": k, "value": v} for k, v in facts],
+        source=source,
+        colour=colour,
+    )

@@ -1,0 +1,1 @@
+"""Adaptive Card 1.5 templates (JSON) and the one renderer that fills them."""

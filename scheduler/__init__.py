@@ -1,0 +1,1 @@
+"""APScheduler jobs: the reminder sweep, digests, invitation-response polling."""
