@@ -70,6 +70,20 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
+def _fast_msrest_retry_policy() -> None:
+    """msrest builds ``ClientRetryPolicy`` for every connector client (every turn), and its
+    constructor tests 999 status codes for membership in a 502-item *list*: about 4 ms of CPU per
+    turn, measured here as a third of the echo bot's time. A frozenset with the same members gives
+    the same ``status_forcelist`` in microseconds. msrest is archived, so the fix lives here."""
+    from msrest.universal_http.requests import ClientRetryPolicy
+
+    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
+        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
+
+
+_fast_msrest_retry_policy()
+
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 
@@ -424,7 +438,7 @@ async def send_proactive(
     """Send ``activity`` (or an Adaptive Card / attachment dict) into a stored conversation.
 
     Returns the id the channel gave the new activity (keep it to update the card later); raises
-    ``SendFailed`` on any failure.
+    ``SendFailed`` when the channel refuses or cannot be reached, ValueError for a corrupt reference.
     """
     outgoing = _to_activity(activity)
     ids: list[str] = []

@@ -108,6 +108,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self.casework = casework
         self.delivery = delivery
         self.now = now
+        self._refs: dict[str, str] = {}
 
     # ------------------------------------------------------------------ identity
 
@@ -134,7 +135,11 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         if person is not None and turn_context.activity.conversation is not None:
             conv_type = getattr(turn_context.activity.conversation, "conversation_type", None)
             if conv_type in (None, "personal"):
-                self.casework.store.save_conversation_ref(person.id, edge.reference_to_json(turn_context.activity))
+                ref = edge.reference_to_json(turn_context.activity)
+                # Written only when it changed: the store is the truth, this only saves a write per turn.
+                if self._refs.get(person.id) != ref:
+                    self.casework.store.save_conversation_ref(person.id, ref)
+                    self._refs[person.id] = ref
         await super().on_turn(turn_context)
 
     @staticmethod

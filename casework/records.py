@@ -108,3 +108,13 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFile:
+    """Everything about one conference case, read in one transaction so it is a consistent snapshot."""
+
+    conference: Conference
+    events: tuple[CaseEvent, ...]
+    dissents: tuple[Dissent, ...]
+    complaints: tuple[Complaint, ...]

@@ -38,7 +38,16 @@ from casework.permissions import (
     require_chair,
 )
 from casework.ports import CaseStore
-from casework.records import COMPLAINANT_ROLES, AuditEntry, CaseEvent, Complaint, Conference, Dissent, Person
+from casework.records import (
+    COMPLAINANT_ROLES,
+    AuditEntry,
+    CaseEvent,
+    CaseFile,
+    Complaint,
+    Conference,
+    Dissent,
+    Person,
+)
 from casework.references import normalise_reference
 from casework.timeline import Deadline, Timeline, evaluate
 
@@ -450,19 +459,28 @@ class Casework:
 
     # ------------------------------------------------------------------ views
 
+    def _case(self, reference: str) -> CaseFile:
+        ref = normalise_reference(reference)
+        case = self.store.load_case(ref)
+        if case is None:
+            raise UnknownConference(ref)
+        return case
+
     def view(self, actor: str, reference: str) -> CaseView:
-        conference = self.conference(reference)
+        case = self._case(reference)
+        conference = case.conference
         if not may_view(actor, conference, self.roles(actor, conference.area)):
             raise NotEntitled(f"case {conference.reference} is visible to its chair, attendees and managers only")
-        return self.system_view(conference.reference)
+        return self._view(case)
 
     def system_view(self, reference: str) -> CaseView:
         """The case as the system sees it, for drawing notices whose recipients casework chose."""
-        conference = self.conference(reference)
+        return self._view(self._case(reference))
+
+    def _view(self, case: CaseFile) -> CaseView:
+        conference = case.conference
         area = self.area_of(conference)
-        events = self._events(conference.reference)
-        dissents = self.store.dissents_for(conference.reference)
-        complaints = self.store.complaints_for(conference.reference)
+        events, dissents, complaints = list(case.events), case.dissents, case.complaints
         discretion = ["dissent-window"] if any(d.late and d.state != "raised" for d in dissents) else []
         processes = [p for p in area.processes if p != "complaint" or complaints]
         timelines = tuple(self._timeline(area, p, events, discretion) for p in processes)

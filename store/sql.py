@@ -25,6 +25,7 @@ from casework.records import (
     Attendee,
     AuditEntry,
     CaseEvent,
+    CaseFile,
     Complaint,
     Conference,
     Dissent,
@@ -352,6 +353,34 @@ class SqlStore:
         with self._read() as s:
             row = s.get(ConferenceRow, reference)
             return None if row is None else _conference(row)
+
+    def load_case(self, reference: str) -> CaseFile | None:
+        """The conference with its events, dissents and complaints, in one read transaction."""
+        with self._read() as s:
+            row = s.get(ConferenceRow, reference)
+            if row is None:
+                return None
+            events = s.scalars(
+                select(CaseEventRow)
+                .where(CaseEventRow.reference == reference)
+                .order_by(CaseEventRow.at, CaseEventRow.id)
+            )
+            dissents = s.scalars(
+                select(DissentRow)
+                .where(DissentRow.reference == reference)
+                .order_by(DissentRow.raised_at, DissentRow.id)
+            )
+            complaints = s.scalars(
+                select(ComplaintRow)
+                .where(ComplaintRow.reference == reference)
+                .order_by(ComplaintRow.received_at, ComplaintRow.id)
+            )
+            return CaseFile(
+                _conference(row),
+                tuple(_event(e) for e in events),
+                tuple(_dissent(d) for d in dissents),
+                tuple(_complaint(c) for c in complaints),
+            )
 
     def update_conference(self, conference: Conference) -> Conference:
         """Replace a conference's details; attendees it lists are added, none is ever removed.

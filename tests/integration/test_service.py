@@ -125,7 +125,7 @@ def test_stale_card_refused(world: tuple[Casework, SqlStore, Clock]) -> None:
 
 
 def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) -> None:
-    cw, store, clock = world
+    cw, _store, clock = world
     clock.set("2026-12-23T12:00")
     with pytest.raises(NotEntitled):
         cw.record_complaint("pc", "CPC-1", parse_time("2026-12-23T10:00"), "parent", "decision", "")
@@ -159,7 +159,7 @@ def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) ->
 
 
 def test_meeting_end_starts_the_window_and_link_needs_the_chair(world: tuple[Casework, SqlStore, Clock]) -> None:
-    cw, store, _clock = world
+    cw, _store, _clock = world
     with pytest.raises(NotEntitled):
         cw.link_chat("pc", "CPC-1", "19:meeting_abc@thread.v2")
     cw.link_chat("chair", "CPC-1", "19:meeting_abc@thread.v2")

@@ -1,0 +1,150 @@
+"""The real bot server (``app.serve.build``) on loopback in a background thread, for e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+from aiohttp import web
+
+from app.serve import build
+from app.settings import Settings
+from casework.clock import parse_time
+from store.sql import SqlStore
+
+
+class Clock:
+    """A settable clock shared by the test and the server."""
+
+    def __init__(self, at: str) -> None:
+        self.at = parse_time(at)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def set(self, at: str) -> None:
+        self.at = parse_time(at)
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+
+
+@dataclass
+class BotServer:
+    tmp: Path
+    clock: Clock
+    app_id: str = ""
+    credentials_factory: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    store: SqlStore | None = None
+    port: int = 0
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _runner: web.AppRunner | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            database_url=f"sqlite:///{self.tmp / 'cpc.sqlite3'}",
+            outbox_dir=str(self.tmp / "outbox"),
+            app_id=self.app_id,
+            app_password="secret" if self.app_id else "",
+            app_type="MultiTenant",
+            host="127.0.0.1",
+            **self.extra,
+        )
+
+    def start(self) -> Self:
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+
+            async def boot() -> None:
+                app, store = build(self.settings, self.clock, self.credentials_factory)
+                self.store = store
+                runner = web.AppRunner(app)
+                await runner.setup()
+                site = web.TCPSite(runner, "127.0.0.1", 0)
+                await site.start()
+                self._runner = runner
+                self.port = int(runner.addresses[0][1])
+
+            try:
+                loop.run_until_complete(boot())
+            except BaseException as exc:
+                errors.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            assert self._runner is not None
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if errors:
+            raise errors[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def post(self, activity: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
+        data = raw if raw is not None else json.dumps(activity).encode()
+        req = urllib.request.Request(
+            f"{self.url}/api/messages",
+            data=data,
+            headers={"Content-Type": "application/json", **(headers or {})},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                body = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+            status = exc.code
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = body.decode(errors="replace")
+        return Response(status, parsed)
+
+    def get(self, path: str) -> Response:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=10) as resp:
+            return Response(resp.status, json.loads(resp.read()))
+
+
+Waiter = Callable[..., Any]

@@ -1,0 +1,128 @@
+"""Every card the bot can send validates against the official Adaptive Card 1.5 schema, and the
+renderer escapes every value it is given."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft6Validator
+
+from bot import views
+from cards.render import TemplateError, escape_markdown, render
+from casework.clock import parse_time
+from casework.events import Event
+from casework.packs import Area
+from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent
+from casework.service import CaseView, Due
+from casework.timeline import evaluate
+
+SCHEMAS = Path(os.environ.get("CPC_SCHEMAS_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "schemas"))
+NOW = parse_time("2026-12-18T10:00")
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft6Validator:
+    path = SCHEMAS / "adaptive-card-1.5.json"
+    if not path.exists():
+        pytest.fail(f"Adaptive Card schema not found at {path} (set CPC_SCHEMAS_DIR)")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return Draft6Validator(schema)
+
+
+def problems(validator: Draft6Validator, card: dict[str, Any]) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(card)]
+
+
+def a_view(areas: dict[str, Area]) -> CaseView:
+    area = areas["sussex"]
+    events = [
+        CaseEvent("CPC-1", "conference_held", parse_time("2026-12-17T14:00")),
+        CaseEvent("CPC-1", "dissent_raised", parse_time("2026-12-18T09:00")),
+        CaseEvent("CPC-1", "complaint_received", parse_time("2026-12-18T09:30")),
+    ]
+    tls = tuple(evaluate(area, p, [Event(e.name, e.at) for e in events], NOW) for p in area.processes)
+    conf = Conference("CPC-1", "sussex", "initial", held_at=events[0].at, chair_id="chair")
+    complaint = Complaint(1, "CPC-1", "sussex", events[2].at, "parent", "decision")
+    return CaseView(conf, area, tls, tuple(events), (DISSENT,), (complaint,), "abc123")
+
+
+DISSENT = Dissent(
+    7, "CPC-1", "pc", "police", "Threshold [not](http://x) **met** _here_", parse_time("2026-12-18T09:00")
+)
+
+
+def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
+    view = a_view(areas)
+    due = [Due("CPC-1", d) for t in view.timelines for d in t.deadlines]
+    conf = view.conference
+    return {
+        "help": views.help_card(),
+        "help-unregistered": views.help_card("You are not registered"),
+        "result": views.result_card("Done", "It worked", facts=[("Conference", "CPC-1")]),
+        "result-nofacts": views.result_card("Not done", "Refused", "Attention"),
+        "dissent_form": views.dissent_form([(conf, parse_time("2026-12-20T14:00")), (conf, None)]),
+        "dissent_confirmation": views.dissent_confirmation(DISSENT, parse_time("2026-12-20T14:00"), view),
+        "dissent_confirmation_late": views.dissent_confirmation(
+            Dissent(8, "CPC-1", "pc", "police", "reason text here", NOW, late=True), None, view
+        ),
+        "chair_prompt": views.chair_prompt(DISSENT, view, parse_time("2026-12-20T14:00")),
+        "decision": views.decision_card(DISSENT, view),
+        "complaint_form": views.complaint_form("CPC-1", date(2026, 12, 18)),
+        "step_form_stage2": views.step_form(view, "stage2", date(2026, 12, 18), NOW),
+        "step_form_panel": views.step_form(view, "panel", date(2026, 12, 18), NOW),
+        "outcome_form": views.outcome_form(view),
+        "timeline": views.timeline_card(view, NOW),
+        "deadlines": views.deadlines_card(due, NOW),
+        "deadlines_empty": views.deadlines_card([], NOW),
+        "audit": views.audit_card(
+            "CPC-1", [AuditEntry(1, datetime(2026, 12, 18, tzinfo=UTC), "pc", "dissent.raised", "CPC-1")]
+        ),
+        "notice": views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-1 <reason>"),
+    }
+
+
+def test_every_card_validates_against_adaptive_card_1_5(validator: Draft6Validator, areas: dict[str, Area]) -> None:
+    for name, card in every_card(areas).items():
+        assert card["version"] == "1.5", name
+        assert problems(validator, card) == [], name
+
+
+def test_the_schema_check_can_fail(validator: Draft6Validator) -> None:
+    bad = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x", "color": "Purple"}]}
+    assert problems(validator, bad)
+
+
+def test_user_text_is_escaped_not_interpreted(areas: dict[str, Area]) -> None:
+    card = views.chair_prompt(DISSENT, a_view(areas), None)
+    text = json.dumps(card)
+    assert "\\\\[not\\\\]\\\\(http://x\\\\)" in text  # the link is shown, not made
+    assert "\\\\*\\\\*met\\\\*\\\\*" in text
+
+
+def test_actions_carry_state_and_ids_raw(areas: dict[str, Area]) -> None:
+    card = views.chair_prompt(DISSENT, a_view(areas), None)
+    action = card["actions"][0]
+    assert action["type"] == "Action.Execute" and action["verb"] == "dissent.record"
+    assert action["data"] == {"verb": "dissent.record", "dissent": 7, "state": "raised"}
+    assert action["fallback"]["type"] == "Action.Submit"
+    assert action["fallback"]["data"] == action["data"]
+
+
+def test_missing_value_is_a_template_error() -> None:
+    with pytest.raises(TemplateError):
+        render("result", title="x")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_keeps_the_card_valid(text: str) -> None:
+    card = views.result_card(text, text, facts=[(text, text)])
+    assert card["body"][0]["text"] == escape_markdown(text)
+    json.dumps(card)
