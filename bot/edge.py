@@ -79,7 +79,7 @@ def _fast_msrest_retry_policy() -> None:
     from msrest.universal_http.requests import ClientRetryPolicy
 
     if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)
+        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]  # only "in" is used on it
 
 
 _fast_msrest_retry_policy()
