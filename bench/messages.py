@@ -18,9 +18,11 @@ sys.path.insert(0, str(_HERE.parent))
 
 import argparse
 import asyncio
+import multiprocessing
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 import aiohttp
@@ -92,8 +94,29 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(len(s) * q))] * 1000
 
 
-async def main_async(args: argparse.Namespace) -> int:
+def _channel_process(conn: Connection) -> None:
+    """The fake Teams channel in a process of its own: in production the channel is remote, so
+    its work (parsing each reply) must not compete with the bot for this process's CPU."""
     channel = fakes.FakeTeamsChannel().start()
+    conn.send(channel.service_url)
+    conn.recv()  # until told to stop
+    channel.stop()
+
+
+class RemoteChannel:
+    def __init__(self) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.get_context("spawn").Process(target=_channel_process, args=(child,), daemon=True)
+        self._proc.start()
+        self.service_url: str = self._conn.recv()
+
+    def stop(self) -> None:
+        self._conn.send("stop")
+        self._proc.join(10)
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    channel = RemoteChannel()
     try:
         tmp = Path(tempfile.mkdtemp(prefix="cpc-bench-"))
         now = parse_time("2026-12-18T10:00")
@@ -124,7 +147,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 results[name] = await load(url, status_msg, args.conversations, args.requests)
             finally:
                 await runner.cleanup()
-        print(f"{args.conversations} concurrent conversations x {args.requests} requests, loopback, one process:")
+        print(
+            f"{args.conversations} concurrent conversations x {args.requests} requests, loopback (channel in its own process):"
+        )
         for name, (rps, lat) in results.items():
             label = "echo bot (reference)" if name == "echo" else "status <ref>"
             print(f"  {label:22} {rps:8.1f} req/s   p50 {pct(lat, 0.5):7.1f} ms   p99 {pct(lat, 0.99):7.1f} ms")

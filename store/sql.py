@@ -355,32 +355,54 @@ class SqlStore:
             return None if row is None else _conference(row)
 
     def load_case(self, reference: str) -> CaseFile | None:
-        """The conference with its events, dissents and complaints, in one read transaction."""
+        """The conference with its attendees, events, dissents and complaints, in one read transaction.
+
+        Core selects of plain rows rather than ORM instances: this is the read behind every
+        ``status`` and every card, and ORM identity-map bookkeeping was most of its cost.
+        """
+        c, a, e = ConferenceRow.__table__.c, AttendeeRow.__table__.c, CaseEventRow.__table__.c
+        d, m = DissentRow.__table__.c, ComplaintRow.__table__.c
         with self._read() as s:
-            row = s.get(ConferenceRow, reference)
+            row = s.execute(select(ConferenceRow.__table__).where(c.reference == reference)).first()
             if row is None:
                 return None
-            events = s.scalars(
-                select(CaseEventRow)
-                .where(CaseEventRow.reference == reference)
-                .order_by(CaseEventRow.at, CaseEventRow.id)
-            )
-            dissents = s.scalars(
-                select(DissentRow)
-                .where(DissentRow.reference == reference)
-                .order_by(DissentRow.raised_at, DissentRow.id)
-            )
-            complaints = s.scalars(
-                select(ComplaintRow)
-                .where(ComplaintRow.reference == reference)
-                .order_by(ComplaintRow.received_at, ComplaintRow.id)
-            )
-            return CaseFile(
-                _conference(row),
-                tuple(_event(e) for e in events),
-                tuple(_dissent(d) for d in dissents),
-                tuple(_complaint(c) for c in complaints),
-            )
+            attendees = s.execute(select(a.person_id, a.agency).where(a.reference == reference).order_by(a.id)).all()
+            events = s.execute(
+                select(e.name, e.at, e.recorded_by).where(e.reference == reference).order_by(e.at, e.id)
+            ).all()
+            dissents = s.execute(
+                select(d.id, d.person_id, d.agency, d.reason, d.raised_at, d.late, d.state)
+                .where(d.reference == reference)
+                .order_by(d.raised_at, d.id)
+            ).all()
+            complaints = s.execute(
+                select(m.id, m.area, m.received_at, m.complainant_role, m.grounds, m.summary, m.stage)
+                .where(m.reference == reference)
+                .order_by(m.received_at, m.id)
+            ).all()
+        conference = Conference(
+            reference=row.reference,
+            area=row.area,
+            type=row.type,
+            scheduled_at=row.scheduled_at,
+            held_at=row.held_at,
+            ended_at=row.ended_at,
+            chair_id=row.chair_id,
+            attendees=tuple(Attendee(person_id=x.person_id, agency=x.agency) for x in attendees),
+            meeting_chat_id=row.meeting_chat_id,
+        )
+        return CaseFile(
+            conference,
+            tuple(CaseEvent(reference, x.name, x.at, x.recorded_by) for x in events),
+            tuple(
+                Dissent(x.id, reference, x.person_id, x.agency, x.reason, x.raised_at, x.late, x.state)
+                for x in dissents
+            ),
+            tuple(
+                Complaint(x.id, reference, x.area, x.received_at, x.complainant_role, x.grounds, x.summary, x.stage)
+                for x in complaints
+            ),
+        )
 
     def update_conference(self, conference: Conference) -> Conference:
         """Replace a conference's details; attendees it lists are added, none is ever removed.

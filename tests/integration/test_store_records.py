@@ -340,3 +340,29 @@ def test_list_conferences_by_area(store: SqlStore) -> None:
     store.add_conference(Conference("CPC-2", "london", "initial"))
     assert [c.reference for c in store.list_conferences()] == ["CPC-1", "CPC-2"]
     assert [c.reference for c in store.list_conferences("london")] == ["CPC-2"]
+
+
+def test_load_case_is_the_same_as_the_separate_reads(store: SqlStore) -> None:
+    from casework.records import Attendee, CaseEvent, Complaint, Conference, Dissent
+
+    at = datetime(2026, 12, 17, 14, tzinfo=UTC)
+    store.add_conference(
+        Conference(
+            "CPC-5",
+            "sussex",
+            "initial",
+            held_at=at,
+            chair_id="c",
+            attendees=(Attendee("p1", "police"), Attendee("p2", "health")),
+        )
+    )
+    store.record_event(CaseEvent("CPC-5", "conference_held", at, "t"))
+    store.add_dissent(Dissent(None, "CPC-5", "p1", "police", "reason text", at + timedelta(hours=1), True))
+    store.add_complaint(Complaint(None, "CPC-5", "sussex", at + timedelta(days=2), "parent", "decision", "s"))
+    case = store.load_case("CPC-5")
+    assert case is not None
+    assert case.conference == store.get_conference("CPC-5")
+    assert list(case.events) == store.events_for("CPC-5")
+    assert list(case.dissents) == store.dissents_for("CPC-5")
+    assert list(case.complaints) == store.complaints_for("CPC-5")
+    assert store.load_case("CPC-404") is None
