@@ -148,7 +148,8 @@ async def main_async(args: argparse.Namespace) -> int:
             finally:
                 await runner.cleanup()
         print(
-            f"{args.conversations} concurrent conversations x {args.requests} requests, loopback (channel in its own process):"
+            f"{args.conversations} concurrent conversations x {args.requests} requests, "
+            "loopback (channel in its own process):"
         )
         for name, (rps, lat) in results.items():
             label = "echo bot (reference)" if name == "echo" else "status <ref>"
