@@ -13,9 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/cpc db upgrade
-	$(BIN)/cpc procedures check
-	$(BIN)/cpc timeline --help
+	$(BIN)/cpc serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

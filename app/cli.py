@@ -249,6 +249,39 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+PLAYGROUND_USER = ("00000000-0000-0000-0000-0000000000020", "alexw@example.com", "Alex Wilber")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A demo case for the Microsoft 365 Agents Playground's default user (Alex Wilber), who is the
+    case's chair and an attendee and holds the reviewing and complaints roles, so that one person
+    can try every card. Case references only; the demo person is the Playground's fictitious user."""
+    from datetime import timedelta
+
+    from casework.records import Attendee, CaseEvent, Conference, Person, RoleGrant
+    from store.sql import SqlStore
+
+    store = _store()
+    assert isinstance(store, SqlStore)
+    oid, email, name = PLAYGROUND_USER
+    ref = args.ref.upper()
+    if store.get_conference(ref) is not None:
+        raise CliError(f"conference {ref} already exists; choose another --ref")
+    area = _area(args.area)
+    held = datetime.now(UTC) - timedelta(hours=2)
+    store.upsert_person(Person(oid, email, name, "police"))
+    for role in ("head_of_safeguarding", "complaints_manager"):
+        store.grant_role(RoleGrant(oid, role, area.id))
+    store.add_conference(
+        Conference(ref, area.id, "initial", held_at=held, chair_id=oid, attendees=(Attendee(oid, "police"),))
+    )
+    store.record_event(CaseEvent(ref, "conference_held", held, "demo"))
+    store.append_audit("cli", "conference.added", ref, {"area": area.id, "type": "initial", "demo": True})
+    print(f"demo conference {ref} ({area.id}) held two hours ago; {name} is its chair and an attendee")
+    print(f"try in the Playground: help | dissent | status {ref} | deadlines | complaint {ref}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cpc", description="Conference challenge bot: statutory timelines and administration.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -301,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--attendee", action="append", metavar="PERSON_ID=AGENCY")
     ca.add_argument("--chat", metavar="MEETING_CHAT_ID")
     ca.set_defaults(func=cmd_conference_add)
+    de = sub.add_parser("demo", help="a demo case for the Agents Playground's default user")
+    de.add_argument("--ref", default="DEMO-1")
+    de.add_argument("--area", default="sussex")
+    de.set_defaults(func=cmd_demo)
+
     sv = sub.add_parser("serve", help="run the Teams bot (/api/messages, /healthz) and the scheduler")
     sv.add_argument("--host", help="bind address (default CPC_HOST or 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default CPC_PORT or 3978)")

@@ -15,7 +15,16 @@ from casework.timeline import Deadline, Timeline, rag
 
 Card = dict[str, Any]
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
-RAG_MARK = {"red": "🔴", "amber": "🟠", "green": "🟢", "grey": "⚪"}
+
+
+# Words as well as colour: colour alone fails colour-blind readers, and emoji render as empty boxes
+# in some clients.
+def mark(d: Deadline, colour: str) -> str:
+    if d.status == "pending":
+        return "Due soon:" if colour == "amber" else "Open:"
+    return {"missed": "Overdue:", "late": "Done late:", "met": "Done:", "waiting": "Not started:"}[d.status]
+
+
 PROCESS_TITLE = {"dissent": "Professional dissent", "complaint": "Complaint", "conference": "Conference timescales"}
 STATUS_WORDS = {
     "waiting": "not started",
@@ -77,7 +86,8 @@ def dissent_form(windows: Sequence[tuple[Conference, datetime | None]]) -> Card:
 def _deadline_text(d: Deadline) -> str:
     status = STATUS_WORDS[d.status]
     if d.due is None:
-        return f"{status}; {d.rule.timescale or 'not started'}"
+        open_step = d.status in ("pending", "missed") and d.rule.timescale
+        return f"{status}; {d.rule.timescale}" if open_step else status
     return f"due {when(d.due)}; {status}"
 
 
@@ -194,7 +204,7 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
             colour = rag(d, now)
             rows.append(
                 {
-                    "rag": RAG_MARK[colour],
+                    "rag": mark(d, colour),
                     "title": d.rule.title,
                     "colour": RAG_COLOUR[colour],
                     "due_text": _deadline_text(d),
@@ -214,7 +224,7 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
         colour = rag(item.deadline, now)
         rows.append(
             {
-                "rag": RAG_MARK[colour],
+                "rag": mark(item.deadline, colour),
                 "reference": item.reference,
                 "title": item.deadline.rule.title,
                 "colour": RAG_COLOUR[colour],
