@@ -192,7 +192,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             return views.deadlines_card(cw.deadlines_for(me.id), now)
         if cmd.name == "decide":
             view = cw.require_decider(me.id, cmd.reference or "")
-            open_ = [d for d in view.dissents if d.state in ("raised", "recorded")]
+            open_ = cw.awaiting_decision(view)
             if not open_:
                 return f"There is no dissent awaiting a decision on {view.conference.reference}."
             return views.decision_card(open_[0], view)

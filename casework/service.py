@@ -522,6 +522,11 @@ class Casework:
         require_any(self.roles(actor, conference.area), AUDIT_ROLES, "the audit trail")
         return self.store.audit_entries(conference.reference)
 
+    @staticmethod
+    def awaiting_decision(view: CaseView) -> list[Dissent]:
+        """Dissents the reviewing manager has still to decide (001 5.7.7(3)), oldest first."""
+        return [d for d in view.dissents if d.state in ("raised", "recorded")]
+
     def require_decider(self, actor: str, reference: str) -> CaseView:
         view = self.view(actor, reference)
         require_any(self.roles(actor, view.conference.area), DECIDE_ROLES, "deciding on a dissent")

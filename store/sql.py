@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import URL, Engine, make_url, select, text, update
+from sqlalchemy import URL, Engine, Row, make_url, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -101,7 +101,10 @@ def _person(row: PersonRow) -> Person:
     )
 
 
-def _conference(row: ConferenceRow) -> Conference:
+# The converters below read attributes only, so they take ORM instances and Core rows alike.
+
+
+def _conference(row: ConferenceRow | Row[Any], attendees: Any = None) -> Conference:
     return Conference(
         reference=row.reference,
         area=row.area,
@@ -110,12 +113,15 @@ def _conference(row: ConferenceRow) -> Conference:
         held_at=row.held_at,
         ended_at=row.ended_at,
         chair_id=row.chair_id,
-        attendees=tuple(Attendee(person_id=a.person_id, agency=a.agency) for a in row.attendees),
+        attendees=tuple(
+            Attendee(person_id=a.person_id, agency=a.agency)
+            for a in (row.attendees if attendees is None else attendees)
+        ),
         meeting_chat_id=row.meeting_chat_id,
     )
 
 
-def _dissent(row: DissentRow) -> Dissent:
+def _dissent(row: DissentRow | Row[Any]) -> Dissent:
     return Dissent(
         id=row.id,
         reference=row.reference,
@@ -128,7 +134,7 @@ def _dissent(row: DissentRow) -> Dissent:
     )
 
 
-def _complaint(row: ComplaintRow) -> Complaint:
+def _complaint(row: ComplaintRow | Row[Any]) -> Complaint:
     return Complaint(
         id=row.id,
         reference=row.reference,
@@ -141,7 +147,7 @@ def _complaint(row: ComplaintRow) -> Complaint:
     )
 
 
-def _event(row: CaseEventRow) -> CaseEvent:
+def _event(row: CaseEventRow | Row[Any]) -> CaseEvent:
     return CaseEvent(reference=row.reference, name=row.name, at=row.at, recorded_by=row.recorded_by)
 
 
@@ -360,48 +366,21 @@ class SqlStore:
         Core selects of plain rows rather than ORM instances: this is the read behind every
         ``status`` and every card, and ORM identity-map bookkeeping was most of its cost.
         """
-        c, a, e = ConferenceRow.__table__.c, AttendeeRow.__table__.c, CaseEventRow.__table__.c
-        d, m = DissentRow.__table__.c, ComplaintRow.__table__.c
+        c, a = ConferenceRow.__table__.c, AttendeeRow.__table__.c
+        e, d, m = CaseEventRow.__table__, DissentRow.__table__, ComplaintRow.__table__
         with self._read() as s:
             row = s.execute(select(ConferenceRow.__table__).where(c.reference == reference)).first()
             if row is None:
                 return None
             attendees = s.execute(select(a.person_id, a.agency).where(a.reference == reference).order_by(a.id)).all()
-            events = s.execute(
-                select(e.name, e.at, e.recorded_by).where(e.reference == reference).order_by(e.at, e.id)
-            ).all()
-            dissents = s.execute(
-                select(d.id, d.person_id, d.agency, d.reason, d.raised_at, d.late, d.state)
-                .where(d.reference == reference)
-                .order_by(d.raised_at, d.id)
-            ).all()
-            complaints = s.execute(
-                select(m.id, m.area, m.received_at, m.complainant_role, m.grounds, m.summary, m.stage)
-                .where(m.reference == reference)
-                .order_by(m.received_at, m.id)
-            ).all()
-        conference = Conference(
-            reference=row.reference,
-            area=row.area,
-            type=row.type,
-            scheduled_at=row.scheduled_at,
-            held_at=row.held_at,
-            ended_at=row.ended_at,
-            chair_id=row.chair_id,
-            attendees=tuple(Attendee(person_id=x.person_id, agency=x.agency) for x in attendees),
-            meeting_chat_id=row.meeting_chat_id,
-        )
+            events = s.execute(select(e).where(e.c.reference == reference).order_by(e.c.at, e.c.id)).all()
+            dissents = s.execute(select(d).where(d.c.reference == reference).order_by(d.c.raised_at, d.c.id)).all()
+            complaints = s.execute(select(m).where(m.c.reference == reference).order_by(m.c.received_at, m.c.id)).all()
         return CaseFile(
-            conference,
-            tuple(CaseEvent(reference, x.name, x.at, x.recorded_by) for x in events),
-            tuple(
-                Dissent(x.id, reference, x.person_id, x.agency, x.reason, x.raised_at, x.late, x.state)
-                for x in dissents
-            ),
-            tuple(
-                Complaint(x.id, reference, x.area, x.received_at, x.complainant_role, x.grounds, x.summary, x.stage)
-                for x in complaints
-            ),
+            _conference(row, attendees),
+            tuple(_event(x) for x in events),
+            tuple(_dissent(x) for x in dissents),
+            tuple(_complaint(x) for x in complaints),
         )
 
     def update_conference(self, conference: Conference) -> Conference:
