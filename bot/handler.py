@@ -108,7 +108,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self.casework = casework
         self.delivery = delivery
         self.now = now
-        self._refs: dict[str, str] = {}
+        self._refs: dict[str, tuple[str, str, str]] = {}
 
     # ------------------------------------------------------------------ identity
 
@@ -135,11 +135,13 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         if person is not None and turn_context.activity.conversation is not None:
             conv_type = getattr(turn_context.activity.conversation, "conversation_type", None)
             if conv_type in (None, "personal"):
-                ref = edge.reference_to_json(turn_context.activity)
-                # Written only when it changed: the store is the truth, this only saves a write per turn.
-                if self._refs.get(person.id) != ref:
-                    self.casework.store.save_conversation_ref(person.id, ref)
-                    self._refs[person.id] = ref
+                # Written only when where to reach the person changed: the store is the truth; this
+                # saves serializing and writing the same reference on every turn.
+                activity = turn_context.activity
+                key = (activity.conversation.id, activity.service_url, activity.from_property.id)
+                if self._refs.get(person.id) != key:
+                    self.casework.store.save_conversation_ref(person.id, edge.reference_to_json(activity))
+                    self._refs[person.id] = key
         await super().on_turn(turn_context)
 
     @staticmethod

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import URL, Engine, Row, make_url, select, text, update
+from sqlalchemy import URL, Connection, Engine, Row, make_url, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,7 +91,7 @@ def _canonical_detail(detail: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 # -- rows to records ---------------------------------------------------------------------------
 
 
-def _person(row: PersonRow) -> Person:
+def _person(row: PersonRow | Row[Any]) -> Person:
     return Person(
         id=row.id,
         email=row.email,
@@ -225,6 +225,13 @@ class SqlStore:
             yield session
 
     @contextmanager
+    def _core_read(self) -> Iterator[Connection]:
+        """A read transaction on a plain connection: for the per-turn reads, where ORM session
+        bookkeeping cost more than the queries."""
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
     def _write(self) -> Iterator[Session]:
         with self._writer() as session, session.begin():
             yield session
@@ -259,8 +266,8 @@ class SqlStore:
         return Person(person.id, email, person.display_name, person.agency, person.line_manager_id)
 
     def get_person(self, person_id: str) -> Person | None:
-        with self._read() as s:
-            row = s.get(PersonRow, person_id)
+        with self._core_read() as conn:
+            row = conn.execute(select(PersonRow.__table__).where(PersonRow.__table__.c.id == person_id)).first()
             return None if row is None else _person(row)
 
     def find_person_by_email(self, email: str) -> Person | None:
@@ -283,13 +290,10 @@ class SqlStore:
 
     def roles_of(self, person_id: str, area: str) -> set[str]:
         """Roles held in ``area`` plus those granted for every area."""
-        with self._read() as s:
-            roles = s.scalars(
-                select(RoleGrantRow.role).where(
-                    RoleGrantRow.person_id == person_id, RoleGrantRow.area.in_((area, ALL_AREAS))
-                )
-            )
-            return set(roles)
+        g = RoleGrantRow.__table__.c
+        with self._core_read() as conn:
+            roles = conn.execute(select(g.role).where(g.person_id == person_id, g.area.in_((area, ALL_AREAS))))
+            return {r.role for r in roles}
 
     def people_with_role(self, role: str, area: str) -> list[Person]:
         """People holding ``role`` in ``area`` or in every area, ordered by name then email."""
@@ -368,7 +372,7 @@ class SqlStore:
         """
         c, a = ConferenceRow.__table__.c, AttendeeRow.__table__.c
         e, d, m = CaseEventRow.__table__, DissentRow.__table__, ComplaintRow.__table__
-        with self._read() as s:
+        with self._core_read() as s:
             row = s.execute(select(ConferenceRow.__table__).where(c.reference == reference)).first()
             if row is None:
                 return None
