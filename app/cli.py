@@ -213,7 +213,60 @@ def cmd_conference_add(args: argparse.Namespace) -> int:
         if at is not None:
             store.record_event(CaseEvent(ref, name, at, "cli"))
     store.append_audit("cli", "conference.added", ref, {"area": area.id, "type": args.type})
+    _replan(store, ref)
     print(f"conference {ref} added to {area.id}")
+    return 0
+
+
+def _replan(store: object, reference: str) -> None:
+    """Plan the reminders of a case changed from the command line, as the service does for the bot."""
+    from casework.service import Casework
+    from store.sql import SqlStore
+
+    assert isinstance(store, SqlStore)
+    Casework(store, _catalogue_areas(), lambda: datetime.now(UTC)).replan_reminders(reference)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """One complaints digest on demand: to the outbox, or with --dry-run the HTML on stdout."""
+    from app.settings import load_settings
+    from graph.outbox import FileOutbox
+    from scheduler.digest import build_digest, previous_digest, render_digest
+    from store.sql import SqlStore
+
+    to = args.to.strip()
+    if "@" not in to or any(c.isspace() for c in to):
+        raise CliError(f"--to {args.to!r}: expected an email address")
+    areas = [_area(args.area)] if args.area else None
+    store = _store()
+    assert isinstance(store, SqlStore)
+    if areas is None:
+        person = store.find_person_by_email(to)
+        if person is None:
+            raise CliError(f"--to {to}: nobody is registered with this email; give --area to send one anyway")
+        catalogue = _catalogue_areas()
+        areas = [a for a in catalogue.values() if "complaints_manager" in store.roles_of(person.id, a.id)]
+        if not areas:
+            raise CliError(f"--to {to}: this person covers no area as complaints_manager; give --area")
+    settings = load_settings()
+    from app.serve import RefusedToStart, parse_clock_time
+
+    try:
+        at = parse_clock_time(settings.digest_time)
+    except RefusedToStart as exc:
+        raise CliError(str(exc)) from None
+    now = datetime.now(UTC)
+    today = now.astimezone(LONDON).date()
+    outbox = FileOutbox(settings.outbox_dir)
+    for area in sorted(areas, key=lambda a: a.id):
+        digest = build_digest(store, area, now, previous_digest(area, today, at))
+        html, text = render_digest(digest)
+        if args.dry_run:
+            sys.stdout.write(html)
+            continue
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        path = outbox.send_email(to, digest.subject, text, html, f"digest-on-demand-{area.id}-{stamp}-{to}")
+        print(f"digest for {area.id} written to {path}")
     return 0
 
 
@@ -277,6 +330,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     store.record_event(CaseEvent(ref, "conference_held", held, "demo"))
     store.append_audit("cli", "conference.added", ref, {"area": area.id, "type": "initial", "demo": True})
+    _replan(store, ref)
     print(f"demo conference {ref} ({area.id}) held two hours ago; {name} is its chair and an attendee")
     print(f"try in the Playground: help | dissent | status {ref} | deadlines | complaint {ref}")
     return 0
@@ -343,6 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", help="bind address (default CPC_HOST or 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default CPC_PORT or 3978)")
     sv.set_defaults(func=cmd_serve)
+
+    dg = sub.add_parser("digest", help="a complaints manager's digest on demand")
+    dg.add_argument("--to", required=True, metavar="EMAIL", help="the complaints manager's email")
+    dg.add_argument("--area", help="one area (default: every area the person covers as complaints manager)")
+    dg.add_argument("--dry-run", action="store_true", help="print the HTML to stdout instead of writing an email")
+    dg.set_defaults(func=cmd_digest)
 
     mf = sub.add_parser("manifest", help="the Teams app package")
     mf.add_argument("action", choices=["build"])

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from aiohttp import web
 
 from app.procedures import load_catalogue
 from app.settings import Settings
-from bot.app import create_app, is_loopback
+from bot.app import BOT_KEY, create_app, is_loopback
 from casework.service import Casework
 from graph.outbox import FileOutbox
-from scheduler.runner import Scheduler
+from scheduler.delivery import BotSender, ReminderDelivery
+from scheduler.digest import DigestJob
+from scheduler.runner import CronJob, IntervalJob, Scheduler
+from scheduler.sweep import Sweep
 from store.sql import SqlStore, open_store
+
+SWEEP_KEY: web.AppKey[Sweep] = web.AppKey("sweep", Sweep)
 
 
 class RefusedToStart(Exception):
@@ -37,10 +42,46 @@ def build(
     catalogue = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
     if catalogue.errors:
         raise RefusedToStart(f"{catalogue.errors[0]} (run 'cpc procedures check')")
+    digest_at = parse_clock_time(settings.digest_time)
     store = open_store(settings.database_url)
     casework = Casework(store, catalogue.areas, now)
-    app = create_app(settings, casework, FileOutbox(settings.outbox_dir), now, credentials_factory, Scheduler())
+    outbox = FileOutbox(settings.outbox_dir)
+    scheduler = Scheduler()
+    app = create_app(settings, casework, outbox, now, credentials_factory, scheduler)
+    # The reminder sweep sends through the bot's own adapter (its credentials, its edge).
+    adapter = app[BOT_KEY].delivery.adapter
+    delivery = ReminderDelivery(
+        BotSender(adapter, settings.app_id),
+        outbox,
+        per_conversation=settings.reminder_rate_per_conversation,
+        global_rate=settings.reminder_rate_global,
+        retries=settings.reminder_retries,
+        failure_threshold=settings.reminder_failure_threshold,
+        admin_email=settings.admin_email,
+    )
+    sweep = Sweep(
+        store,
+        catalogue.areas,
+        delivery,
+        now,
+        batch=settings.reminder_batch,
+        lease_seconds=settings.reminder_lease_seconds,
+    )
+    app[SWEEP_KEY] = sweep
+    scheduler.add(IntervalJob("reminder-sweep", sweep.job, settings.sweep_interval_seconds, run_at_start=True))
+    digest = DigestJob(store, catalogue.areas, outbox, now, digest_at)
+    scheduler.add(CronJob("complaints-digest", digest.job, digest_at.hour, digest_at.minute))
     return app, store
+
+
+def parse_clock_time(text: str) -> time:
+    """HH:MM (Europe/London) for CPC_DIGEST_TIME; RefusedToStart names the setting when it is not one."""
+    try:
+        if len(text.strip()) != 5:
+            raise ValueError
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise RefusedToStart(f"CPC_DIGEST_TIME {text!r}: expected a time HH:MM such as 08:00") from None
 
 
 def serve(settings: Settings) -> int:

@@ -39,6 +39,36 @@ class Settings(BaseSettings):
     token_issuer: str = Field(default="", description="override of the expected token issuer")
     outbox_dir: str = Field(default=str(ROOT / "var" / "outbox"), description="where .ics/.eml go without a tenant")
 
+    # Reminders and digests (scheduler/). Rate limits are per instance: Teams allows 7 sends per second
+    # per conversation and about 50 requests per second per tenant (SDK-FACTS: Teams rate limits).
+    sweep_interval_seconds: float = Field(default=60.0, gt=0, description="how often the reminder sweep runs")
+    digest_time: str = Field(default="08:00", description="Europe/London time of the working-day digest (HH:MM)")
+    reminder_rate_per_conversation: float = Field(default=7.0, gt=0, description="sends per second per conversation")
+    reminder_rate_global: float = Field(default=30.0, gt=0, description="sends per second in all (this instance)")
+    reminder_failure_threshold: int = Field(
+        default=5, ge=1, description="failed Teams attempts after which a reminder goes by email and the admin is told"
+    )
+    reminder_retries: int = Field(default=3, ge=1, description="Teams attempts per claim before the row is put back")
+    reminder_lease_seconds: float = Field(default=120.0, gt=0, description="how long a claimed reminder is held")
+    reminder_batch: int = Field(default=100, ge=1, description="reminders claimed at a time by one sweep")
+    admin_email: str = Field(default="", description="who is told when reminders fall back to email after failures")
+
+    # Microsoft Graph (graph/): app-only credentials, mailboxes, base URL. With no credentials the file
+    # outbox is used (.ics/.eml under outbox_dir) and slot finding sees only the bot's own bookings.
+    graph_tenant_id: str = Field(default="", description="Entra tenant id of the Graph app registration")
+    graph_client_id: str = Field(default="", description="client (application) id of the Graph app registration")
+    graph_client_secret: str = Field(default="", description="client secret (from the environment only)")
+    graph_certificate_path: str = Field(default="", description="PEM/PFX certificate for CertificateCredential")
+    graph_use_managed_identity: bool = Field(default=False, description="use DefaultAzureCredential (managed identity)")
+    graph_base_url: str = Field(
+        default="https://graph.microsoft.com/v1.0", description="Graph base URL, no trailing slash; tests use loopback"
+    )
+    organiser_mailbox: str = Field(default="", description="the mailbox whose calendar holds panel bookings")
+    sender_mailbox: str = Field(default="", description="the shared mailbox digests and notices are sent from")
+    working_hours: str = Field(
+        default="09:00-17:00", description="Europe/London hours slots are offered in (HH:MM-HH:MM)"
+    )
+
     def extra_pack_dirs(self) -> list[Path]:
         return [Path(p) for p in self.procedures_dir.split(":") if p.strip()]
 

@@ -420,13 +420,33 @@ def _send_failed(exc: BaseException) -> SendFailed:
 
 
 async def _continue(adapter: CloudAdapter, app_id: str, reference_json: str, logic: Logic) -> None:
+    """Run ``logic`` in a proactive turn and raise what it raised, as ``SendFailed``.
+
+    The failure is caught inside the turn: otherwise the adapter's ``on_turn_error`` (set by
+    bot/app.py for incoming turns) swallows it and posts an apology into the very conversation that
+    just refused a message, and the caller sees no error at all (a 403 or 429 looked like success
+    with no activity id, and the apology was a second, unwanted message).
+    """
     reference = reference_from_json(reference_json)
+    failures: list[Exception] = []
+
+    async def guarded(turn_context: TurnContext) -> None:
+        try:
+            await logic(turn_context)
+        except Exception as exc:
+            failures.append(exc)
+
     try:
-        await adapter.continue_conversation(reference, logic, app_id)
+        await adapter.continue_conversation(reference, guarded, app_id)
     except SendFailed:
         raise
     except Exception as exc:
         raise _send_failed(exc) from exc
+    if failures:
+        failure = failures[0]
+        if isinstance(failure, SendFailed):
+            raise failure
+        raise _send_failed(failure) from failure
 
 
 async def send_proactive(

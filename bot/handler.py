@@ -306,7 +306,32 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                 _str(data, "version", "the card's version"),
             )
             return self._changed_card(me, changed, "Outcome recorded")
+        if verb in ("open.status", "open.decide", "open.dissent"):
+            return self._open(me, verb, _str(data, "reference", "the conference"))
         raise _Bad("this card action is not recognised; open a fresh card with the command")
+
+    def _open(self, me: Person, verb: str, reference: str) -> Card:
+        """A reminder's button: the card for what is due (the casework service checks who may see it)."""
+        cw = self.casework
+        if verb == "open.decide":
+            view = cw.require_decider(me.id, reference)
+            open_ = cw.awaiting_decision(view)
+            if open_:
+                return views.decision_card(open_[0], view)
+            ref = view.conference.reference
+            return views.result_card("Nothing to decide", f"No dissent on {ref} awaits a decision.")
+        if verb == "open.dissent":
+            ref = reference.upper()
+            windows = [(c, due) for c, due in cw.open_windows(me.id) if c.reference == ref]
+            if windows:
+                return views.dissent_form(windows)
+            return views.result_card(
+                "The dissent window is closed",
+                f"Dissent from {ref} can no longer be recorded on time; type: dissent {ref} <reason> "
+                "and the chair will decide whether to accept it.",
+                "Warning",
+            )
+        return views.timeline_card(cw.view(me.id, reference), self.now())
 
     def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
         view = self.casework.view(me.id, changed.reference)

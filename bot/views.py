@@ -10,6 +10,7 @@ from bot.commands import USAGE
 from cards.render import render
 from casework.clock import LONDON
 from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
+from casework.rules import Rule
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
 from casework.timeline import Deadline, Timeline, rag
 
@@ -253,4 +254,91 @@ def notice_card(
         facts=[{"label": k, "value": v} for k, v in facts],
         source=source,
         colour=colour,
+    )
+
+
+# Reminder cards (scheduler/sweep.py sends them; the rule's title and citation come from the pack).
+REMINDER_ACTIONS = {
+    "open.decide": "Decide on the dissent",
+    "open.dissent": "Record dissent",
+    "open.status": "Open the case",
+}
+
+
+def reminder_action(rule: Rule) -> str:
+    """The button for what is due: the reviewing manager's decision, a dissent, else the case."""
+    if "dissent_upheld" in rule.completed_by or "dissent_not_upheld" in rule.completed_by:
+        return "open.decide"
+    if rule.kind == "window" and "dissent_raised" in rule.completed_by:
+        return "open.dissent"
+    return "open.status"
+
+
+def _working_days(kind: str) -> int:
+    return int(kind.split("-", 1)[1])
+
+
+def reminder_card(reference: str, rule: Rule, kind: str, due: datetime | None, audience: str) -> tuple[Card, str, str]:
+    """A reminder as a card, with the email subject and plain text for when Teams cannot carry it."""
+    due_text = when(due)
+    window = rule.kind == "window"
+    colour = "Default"
+    if kind == "opened":
+        heading = f"Open until {due_text}: {reference}"
+        message = (
+            f"You may record dissent from conference {reference} until {due_text}."
+            if "dissent_raised" in rule.completed_by
+            else f"{rule.title}: open until {due_text}."
+        )
+    elif kind.startswith("before-"):
+        n = _working_days(kind)
+        span = "1 working day" if n == 1 else f"{n} working days"
+        heading = f"{'Closes' if window else 'Due'} in {span}: {reference}"
+        message = f"{rule.title}: {'closes' if window else 'due by'} {due_text}."
+        colour = "Warning" if n <= 2 else "Default"
+    elif kind == "due":
+        heading = f"Due today: {reference}"
+        message = f"{rule.title}: due by {due_text}."
+        colour = "Warning"
+    else:
+        heading = f"Overdue: {reference}"
+        message = f"{rule.title} was due by {due_text} and is not recorded as done."
+        colour = "Attention"
+    note = (
+        "You are receiving this as line manager of the person responsible (delay is reported to the manager)."
+        if audience == "line_manager"
+        else ""
+    )
+    verb = reminder_action(rule)
+    card = render(
+        "reminder",
+        heading=heading,
+        message=message,
+        colour=colour,
+        reference=reference,
+        title=rule.title,
+        due=due_text,
+        source=rule.source,
+        note=note,
+        verb=verb,
+        action=REMINDER_ACTIONS[verb],
+    )
+    text = f"{message}\n\nCase: {reference}\nRule: {rule.source}\n" + (f"\n{note}\n" if note else "")
+    return card, heading, text + "\nOpen Teams and type: status " + reference
+
+
+def reminder_met_card(reference: str, rule: Rule, due: datetime | None) -> Card:
+    """The earlier reminder, updated in place once its deadline is met: no button, no alarm."""
+    return render(
+        "reminder",
+        heading=f"Done: {reference}",
+        message=f"{rule.title}: recorded as done. No further reminders.",
+        colour="Good",
+        reference=reference,
+        title=rule.title,
+        due=when(due),
+        source=rule.source,
+        note="",
+        verb="",
+        action="",
     )

@@ -18,6 +18,7 @@ from casework.errors import MalformedPeriod, PackError, UnknownProcess
 from casework.events import CANONICAL_EVENTS
 from casework.periods import parse_period
 from casework.records import ROLES
+from casework.reminders import DEFAULT_SETTINGS, ReminderSettings, parse_reminders
 from casework.rules import KINDS, PROCESSES, Candidate, Rule
 
 AGENCY_TYPES: tuple[str, ...] = (
@@ -73,6 +74,9 @@ class Area:
     criteria: tuple[Criterion, ...] = ()
     extends: str | None = None
     notes: tuple[str, ...] = ()
+    # The optional [reminders] table (casework.reminders.parse_reminders documents its keys): the
+    # reminder plans of this area's duties and windows, when they differ from the defaults.
+    reminders: ReminderSettings = DEFAULT_SETTINGS
 
     # Derived once per area (cached_property writes the instance dict, which a frozen dataclass allows):
     # a timeline is evaluated thousands of times against the same area.
@@ -421,7 +425,12 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         c.add("notes", "a list of strings")
         notes = []
-    allowed_top = {"area", "meetings", "rules", "remove_rules", "panel", "criteria", "notes"}
+    # [reminders] is optional: a child pack inherits its parent's plans and overrides what it names.
+    reminders, reminder_errors = parse_reminders(
+        raw.get("reminders"), origin, rules, parent.reminders if parent else None
+    )
+    c.errors.extend(reminder_errors)
+    allowed_top = {"area", "meetings", "rules", "remove_rules", "panel", "criteria", "notes", "reminders"}
     for key in raw:
         if key not in allowed_top:
             c.add(key, f"no such top-level key; expected {', '.join(sorted(allowed_top))}")
@@ -447,6 +456,7 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
             criteria=tuple(criteria),
             extends=extends if isinstance(extends, str) else None,
             notes=tuple(notes),
+            reminders=reminders,
         ),
         [],
     )

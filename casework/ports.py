@@ -13,10 +13,14 @@ from casework.records import (
     CaseFile,
     Complaint,
     Conference,
+    Contact,
     Dissent,
     Person,
+    PlanChange,
     RoleGrant,
+    StoredReminder,
 )
+from casework.reminders import Reminder
 
 
 class CaseStore(Protocol):
@@ -58,6 +62,24 @@ class CaseStore(Protocol):
     # events
     def record_event(self, event: CaseEvent) -> CaseEvent: ...
     def events_for(self, reference: str) -> list[CaseEvent]: ...
+
+    # reminders (rows, claimed with a lease by the scheduler's sweep; ARCHITECTURE: Flows 4)
+    def replace_reminders(
+        self, reference: str, reminders: Sequence[Reminder], met_rules: frozenset[str], now: datetime
+    ) -> PlanChange: ...
+    def reminders_for(self, reference: str) -> list[StoredReminder]: ...
+    def claim_reminders(self, now: datetime, owner: str, limit: int, lease_until: datetime) -> list[StoredReminder]: ...
+    def mark_reminder_sent(
+        self, reminder_id: int, owner: str, at: datetime, activity_id: str, conversation: str
+    ) -> bool: ...
+    def mark_reminder_emailed(self, reminder_id: int, owner: str, at: datetime, attempts: int, reason: str) -> bool: ...
+    def mark_reminder_failed(
+        self, reminder_id: int, owner: str, attempts: int, retry_at: datetime | None, error: str
+    ) -> bool: ...
+    def mark_card_updated(self, reminder_id: int, owner: str, at: datetime) -> bool: ...
+    def release_expired_leases(self, now: datetime) -> int: ...
+    def reminder_contacts(self, person_ids: Sequence[str]) -> dict[str, Contact]: ...
+    def complaints_in_area(self, area: str) -> list[Complaint]: ...
 
     # audit
     def append_audit(

@@ -118,3 +118,66 @@ class CaseFile:
     events: tuple[CaseEvent, ...]
     dissents: tuple[Dissent, ...]
     complaints: tuple[Complaint, ...]
+
+
+REMINDER_STATES: tuple[str, ...] = (
+    "pending",  # to send at next_attempt_at
+    "sent",  # delivered in Teams (its card can be updated in place)
+    "emailed",  # handed to email: no conversation reference, blocked, or too many failures
+    "failed",  # undeliverable: no conversation reference and no email address
+    "cancelled",  # the deadline was met or moved before it was sent
+    "skipped",  # planned after its time had passed, superseded by a later reminder (catching up)
+    "notified",  # the person was told at once by a notice (the meeting-end card)
+    "met_due",  # sent, and the deadline since met: the card is to be updated in place
+    "met_shown",  # the card now shows that the deadline was met
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReminder:
+    """A reminder row as the store holds it: the plan's fields plus delivery state.
+
+    ``lease_owner`` and ``lease_until`` say which instance is delivering it (a claim); ``attempts``
+    counts failed sends; ``activity_id`` and ``conversation`` locate the card sent, to update it.
+    """
+
+    id: int
+    key: str
+    reference: str
+    area: str
+    process: str
+    rule_id: str
+    kind: str
+    person_id: str
+    audience: str
+    send_at: datetime
+    due: datetime | None
+    state: str
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    channel: str | None = None
+    activity_id: str | None = None
+    conversation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    """What storing a case's reminder plan changed: rows added, pending rows cancelled (met or
+    moved), rows brought back (a date moved back), and sent cards marked for a "met" update."""
+
+    inserted: int = 0
+    cancelled: int = 0
+    restored: int = 0
+    refresh: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Where a reminder can reach a person: a Teams conversation reference and/or an email."""
+
+    person_id: str
+    email: str | None
+    conversation: str | None

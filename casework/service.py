@@ -47,8 +47,10 @@ from casework.records import (
     Conference,
     Dissent,
     Person,
+    PlanChange,
 )
 from casework.references import normalise_reference
+from casework.reminders import Recipients, plan_case, roles_needed
 from casework.timeline import Deadline, Timeline, evaluate
 
 COMPLAINT_GROUNDS: Mapping[str, str] = {
@@ -247,6 +249,7 @@ class Casework:
             conference.reference,
             {"dissent": dissent.id, "agency": agency, "late": late},
         )
+        self.replan_reminders(conference.reference)
         notices: list[Notice] = []
         if conference.chair_id:
             notices.append(Notice("chair_prompt", conference.chair_id, conference.reference, dissent.id))
@@ -284,6 +287,7 @@ class Casework:
             d.reference,
             {"dissent": dissent_id, "late_accepted_at_discretion": d.late},
         )
+        self.replan_reminders(d.reference)
         notices: list[Notice] = []
         chair = self.store.get_person(actor)
         if chair and chair.line_manager_id:
@@ -317,6 +321,7 @@ class Casework:
         now = self.now()
         self._record(d.reference, f"dissent_{new}", now, actor)
         self.store.append_audit(actor, f"dissent.{new}", d.reference, {"dissent": dissent_id, "reasons": reasons})
+        self.replan_reminders(d.reference)
         notices = [Notice("decision_made", d.person_id, d.reference, dissent_id)]
         if conference.chair_id:
             notices.append(Notice("decision_made", conference.chair_id, d.reference, dissent_id))
@@ -360,6 +365,7 @@ class Casework:
             conference.reference,
             {"complaint": complaint.id, "complainant": complainant_role, "grounds": grounds},
         )
+        self.replan_reminders(conference.reference)
         notices = tuple(
             Notice("complaint_logged", p.id, conference.reference)
             for p in self.store.people_with_role("complaints_manager", conference.area)
@@ -394,6 +400,7 @@ class Casework:
             raise InvalidInput(str(exc)) from None
         self._record(conference.reference, event, at, actor)
         self.store.append_audit(actor, f"complaint.{event}", conference.reference, {"at": to_local_iso(at)})
+        self.replan_reminders(conference.reference)
         return Changed(conference.reference, f"Recorded: {event.replace('_', ' ')}")
 
     def record_outcome(self, actor: str, reference: str, outcome: str, version: str) -> Changed:
@@ -416,6 +423,7 @@ class Casework:
             self.store.set_complaint_stage(c.id, f"closed:{outcome}")
         self._record(conference.reference, "closed", now, actor)
         self.store.append_audit(actor, "complaint.closed", conference.reference, {"outcome": outcome})
+        self.replan_reminders(conference.reference)
         return Changed(conference.reference, f"Outcome recorded: {OUTCOMES[outcome]}")
 
     # ------------------------------------------------------------------ meetings
@@ -432,6 +440,7 @@ class Casework:
             raise InvalidInput(f"this chat is already linked to {other.reference}")
         self.store.update_conference(replace(conference, meeting_chat_id=chat_id))
         self.store.append_audit(actor, "conference.linked", conference.reference, {})
+        self.replan_reminders(conference.reference)
         return Changed(conference.reference, f"This chat is now linked to conference {conference.reference}")
 
     def meeting_event(self, chat_id: str, started: bool, at: datetime) -> Changed | None:
@@ -445,6 +454,7 @@ class Casework:
             self.store.update_conference(replace(conference, held_at=at))
             self._record(conference.reference, "conference_held", at, "teams")
             self.store.append_audit("teams", "conference.started", conference.reference, {"at": to_local_iso(at)})
+            self.replan_reminders(conference.reference)
             return Changed(conference.reference, "Conference started")
         if conference.ended_at is not None:
             return None
@@ -455,7 +465,62 @@ class Casework:
         self._record(conference.reference, "conference_ended", at, "teams")
         self.store.append_audit("teams", "conference.ended", conference.reference, {"at": to_local_iso(at)})
         notices = tuple(Notice("window_open", a.person_id, conference.reference) for a in conference.attendees)
+        # The attendees are told now, by these notices: their "window opened" reminders are not sent again.
+        window = self._window_rule(self.area_of(conference)) if conference.area in self.areas else None
+        told = frozenset((window, "opened", n.person_id) for n in notices) if window else frozenset()
+        self.replan_reminders(conference.reference, told)
         return Changed(conference.reference, "Conference ended: the dissent window is open", notices)
+
+    # ------------------------------------------------------------------ reminders (ARCHITECTURE: Flows 4)
+
+    def replan_reminders(self, reference: str, notified: frozenset[tuple[str, str, str]] = frozenset()) -> PlanChange:
+        """Recompute a case's reminder plan and store it; every change to a case calls this.
+
+        The plan is :func:`casework.reminders.plan_case` over the case's timelines (as the status card
+        shows them); recipients are resolved from roles here. A met deadline's pending reminders are
+        cancelled and its sent cards marked for a "met" update; a moved date moves its reminders;
+        rows already sent are never sent again (the store keeps them by idempotency key).
+        """
+        case = self.store.load_case(normalise_reference(reference))
+        if case is None or case.conference.area not in self.areas:
+            return PlanChange()
+        conference = case.conference
+        area = self.areas[conference.area]
+        timelines = self._view(case).timelines
+        if not any(not c.stage.startswith("closed") for c in case.complaints):
+            # A closed complaint's remaining steps are not chased (000 §2, 001 5.7.10: its outcome ends it).
+            timelines = tuple(t for t in timelines if t.process != "complaint")
+        people: dict[str, Person] = {}
+        by_role: dict[str, tuple[str, ...]] = {}
+        for role in sorted(roles_needed(timelines, area.reminders)):
+            if role == "chair" and conference.chair_id:
+                continue
+            holders = self.store.people_with_role(role, conference.area)
+            people.update((p.id, p) for p in holders)
+            by_role[role] = tuple(p.id for p in holders)
+        for pid in [conference.chair_id, *(a.person_id for a in conference.attendees)]:
+            if pid and pid not in people and (found := self.store.get_person(pid)) is not None:
+                people[pid] = found
+        recipients = Recipients(
+            conference.chair_id,
+            tuple(a.person_id for a in conference.attendees),
+            by_role,
+            {pid: p.line_manager_id for pid, p in people.items()},
+        )
+        # A linked Teams meeting that has started will report its end, which opens the dissent window.
+        running = conference.meeting_chat_id is not None and conference.held_at and conference.ended_at is None
+        plan = plan_case(
+            conference.reference,
+            area.id,
+            area.calendar,
+            timelines,
+            area.reminders,
+            recipients,
+            self.now(),
+            frozenset({"conference_ended"}) if running else frozenset(),
+            notified,
+        )
+        return self.store.replace_reminders(conference.reference, plan.reminders, plan.met_rules, self.now())
 
     # ------------------------------------------------------------------ views
 

@@ -217,3 +217,72 @@ class ConversationRefRow(Base):
     person_id: Mapped[str] = mapped_column(String(), primary_key=True)
     reference: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReminderRow(Base):
+    """A planned reminder: rows, not scheduler jobs, so a restart or a second instance can neither
+    lose nor duplicate one (ARCHITECTURE: Flows 4).
+
+    ``key`` is the idempotency key (a hash of case, rule, recipient, planned time and kind).
+    ``next_attempt_at`` is when the row next needs work (a send, a retry, or updating a sent card to
+    "met") and is NULL when there is none: the claim is one range scan of its index, however many
+    delivered rows the table holds. ``lease_owner``/``lease_until`` mark a claim; an expired lease is
+    claimable again. ``activity_id`` and ``conversation`` locate the card sent, to update it in place.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(), unique=True)
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    area: Mapped[str] = mapped_column(String())
+    process: Mapped[str] = mapped_column(String())
+    rule_id: Mapped[str] = mapped_column(String())
+    kind: Mapped[str] = mapped_column(String())
+    person_id: Mapped[str] = mapped_column(String())
+    audience: Mapped[str] = mapped_column(String())
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel: Mapped[str | None] = mapped_column(String())
+    activity_id: Mapped[str | None] = mapped_column(String())
+    conversation: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(String())
+
+
+class BookingRow(Base):
+    """A Stage 2 meeting or panel the bot booked: its Graph transactionId, event, invitees and answers.
+
+    ``transaction_id`` is derived from the case reference, the purpose and the revision, and is stored
+    (``pending``) before the create is sent, so a retried or resumed create finds the same event.
+    ``invitees`` is JSON: mailbox, kind (required, optional, resource), person id, response, prompted.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (UniqueConstraint("reference", "purpose", "revision"), Index(None, "state", "end_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    purpose: Mapped[str] = mapped_column(String())
+    revision: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[str] = mapped_column(String(), unique=True)
+    state: Mapped[str] = mapped_column(String(), default="pending")
+    organiser: Mapped[str] = mapped_column(String())
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    invitees: Mapped[str] = mapped_column(Text)
+    booked_by: Mapped[str] = mapped_column(String())
+    chair_id: Mapped[str | None] = mapped_column(String())
+    event_id: Mapped[str | None] = mapped_column(String())
+    join_url: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[str] = mapped_column(Text, default="[]")
+    delay_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,9 +10,9 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import URL, Connection, Engine, Row, make_url, select, text, update
+from sqlalchemy import URL, Connection, Engine, Row, Table, case, make_url, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,10 +28,14 @@ from casework.records import (
     CaseFile,
     Complaint,
     Conference,
+    Contact,
     Dissent,
     Person,
+    PlanChange,
     RoleGrant,
+    StoredReminder,
 )
+from casework.reminders import Reminder
 from store.engine import SQLITE_BEGIN, SUPPORTED_BACKENDS, configured_by_us, make_engine
 from store.errors import AlreadyExists, InvalidRecord, NaiveDatetimeError, NotFound
 from store.migrate import upgrade
@@ -45,6 +49,7 @@ from store.models import (
     ConversationRefRow,
     DissentRow,
     PersonRow,
+    ReminderRow,
     RoleGrantRow,
 )
 
@@ -149,6 +154,36 @@ def _complaint(row: ComplaintRow | Row[Any]) -> Complaint:
 
 def _event(row: CaseEventRow | Row[Any]) -> CaseEvent:
     return CaseEvent(reference=row.reference, name=row.name, at=row.at, recorded_by=row.recorded_by)
+
+
+def _reminder(row: ReminderRow | Row[Any]) -> StoredReminder:
+    return StoredReminder(
+        id=row.id,
+        key=row.key,
+        reference=row.reference,
+        area=row.area,
+        process=row.process,
+        rule_id=row.rule_id,
+        kind=row.kind,
+        person_id=row.person_id,
+        audience=row.audience,
+        send_at=row.send_at,
+        due=row.due_at,
+        state=row.state,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        lease_owner=row.lease_owner,
+        lease_until=row.lease_until,
+        sent_at=row.sent_at,
+        channel=row.channel,
+        activity_id=row.activity_id,
+        conversation=row.conversation,
+    )
+
+
+REMINDERS = cast(Table, ReminderRow.__table__)
+# States whose rows the sweep works on (next_attempt_at is set only for these).
+WORK_STATES = ("pending", "met_due")
 
 
 def _audit(row: AuditRow) -> AuditEntry:
@@ -646,6 +681,230 @@ class SqlStore:
             if len(entries) < AUDIT_BATCH:
                 return
             after = entries[-1].seq
+
+    # -- reminders ---------------------------------------------------------------------------------
+
+    def replace_reminders(
+        self, reference: str, reminders: Sequence[Reminder], met_rules: frozenset[str], now: datetime
+    ) -> PlanChange:
+        """Store a case's freshly computed reminder plan, in one transaction.
+
+        New rows are added (their key is unique, so two instances replanning at once add each row
+        once); pending rows the plan no longer has are cancelled (the deadline was met or moved);
+        cancelled rows the plan has again come back; rows already sent are never sent again. Sent
+        cards of ``met_rules`` are marked ``met_due`` so the sweep updates them in place.
+        """
+        now = _aware(now, "now")
+        t = REMINDERS
+        planned = {r.key: r for r in reminders}
+        inserted = cancelled = restored = refresh = 0
+        with self._write() as s:
+            existing = s.execute(
+                select(t.c.id, t.c.key, t.c.state, t.c.rule_id, t.c.channel, t.c.activity_id).where(
+                    t.c.reference == reference
+                )
+            ).all()
+            known = {row.key for row in existing}
+            for row in existing:
+                if row.state == "pending" and row.key not in planned:
+                    s.execute(
+                        update(t)
+                        .where(t.c.id == row.id, t.c.state == "pending")
+                        .values(state="cancelled", next_attempt_at=None)
+                    )
+                    cancelled += 1
+                elif row.state == "cancelled" and row.key in planned and planned[row.key].state == "pending":
+                    r = planned[row.key]
+                    s.execute(
+                        update(t)
+                        .where(t.c.id == row.id, t.c.state == "cancelled")
+                        .values(state="pending", next_attempt_at=_aware(r.send_at, "send_at"), due_at=r.due)
+                    )
+                    restored += 1
+                elif (
+                    row.state == "sent"
+                    and row.rule_id in met_rules
+                    and row.channel == "teams"
+                    and row.activity_id is not None
+                ):
+                    s.execute(
+                        update(t)
+                        .where(t.c.id == row.id, t.c.state == "sent")
+                        .values(state="met_due", next_attempt_at=now)
+                    )
+                    refresh += 1
+            values = [
+                {
+                    "key": r.key,
+                    "reference": r.reference,
+                    "area": r.area,
+                    "process": r.process,
+                    "rule_id": r.rule_id,
+                    "kind": r.kind,
+                    "person_id": r.person_id,
+                    "audience": r.audience,
+                    "send_at": _aware(r.send_at, "send_at"),
+                    "due_at": _aware_or_none(r.due, "due"),
+                    "state": r.state,
+                    "next_attempt_at": _aware(r.send_at, "send_at") if r.state == "pending" else None,
+                    "attempts": 0,
+                }
+                for r in reminders
+                if r.key not in known
+            ]
+            if values:
+                result = s.execute(self._insert()(ReminderRow).on_conflict_do_nothing(index_elements=["key"]), values)
+                inserted = max(int(getattr(result, "rowcount", 0) or 0), 0) or len(values)
+        return PlanChange(inserted, cancelled, restored, refresh)
+
+    def reminders_for(self, reference: str) -> list[StoredReminder]:
+        """A case's reminder rows, by planned time."""
+        t = REMINDERS
+        with self._core_read() as conn:
+            rows = conn.execute(select(t).where(t.c.reference == reference).order_by(t.c.send_at, t.c.id)).all()
+        return [_reminder(r) for r in rows]
+
+    def claim_reminders(self, now: datetime, owner: str, limit: int, lease_until: datetime) -> list[StoredReminder]:
+        """Atomically claim up to ``limit`` rows due by ``now`` that nobody holds (or whose lease
+        expired), leasing them to ``owner`` until ``lease_until``.
+
+        PostgreSQL: one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)
+        RETURNING``, so concurrent claimers take disjoint rows without waiting for each other.
+        SQLite: the same select and update inside one ``BEGIN IMMEDIATE`` transaction (one writer).
+        """
+        now = _aware(now, "now")
+        lease_until = _aware(lease_until, "lease_until")
+        t = REMINDERS
+        due = (
+            select(t.c.id)
+            .where(
+                t.c.next_attempt_at <= now,
+                t.c.state.in_(WORK_STATES),
+                or_(t.c.lease_until.is_(None), t.c.lease_until < now),
+            )
+            .order_by(t.c.next_attempt_at)
+            .limit(limit)
+        )
+        with self._write() as s:
+            if self._dialect == "postgresql":
+                stmt = (
+                    update(t)
+                    .where(t.c.id.in_(due.with_for_update(skip_locked=True).scalar_subquery()))
+                    .values(lease_owner=owner, lease_until=lease_until)
+                    .returning(*t.c)
+                )
+                rows = s.execute(stmt).all()
+            else:
+                ids = list(s.scalars(due))
+                if not ids:
+                    return []
+                s.execute(update(t).where(t.c.id.in_(ids)).values(lease_owner=owner, lease_until=lease_until))
+                rows = s.execute(select(t).where(t.c.id.in_(ids))).all()
+        return sorted((_reminder(r) for r in rows), key=lambda r: (r.next_attempt_at or now, r.id))
+
+    def _finish(self, reminder_id: int, owner: str, values: dict[str, Any]) -> bool:
+        """Update a row this owner holds and release its lease; False if the lease was lost."""
+        t = REMINDERS
+        with self._write() as s:
+            result = s.execute(
+                update(t)
+                .where(t.c.id == reminder_id, t.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None, **values)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def mark_reminder_sent(
+        self, reminder_id: int, owner: str, at: datetime, activity_id: str, conversation: str
+    ) -> bool:
+        """Delivered in Teams: keep where the card is, so it can be updated when the deadline is met."""
+        return self._finish(
+            reminder_id,
+            owner,
+            {
+                "state": "sent",
+                "next_attempt_at": None,
+                "sent_at": _aware(at, "sent at"),
+                "channel": "teams",
+                "activity_id": activity_id,
+                "conversation": conversation,
+                "last_error": None,
+            },
+        )
+
+    def mark_reminder_emailed(self, reminder_id: int, owner: str, at: datetime, attempts: int, reason: str) -> bool:
+        """Handed to email (no conversation reference, blocked in Teams, or too many failures);
+        ``attempts`` is the total of failed Teams attempts."""
+        return self._finish(
+            reminder_id,
+            owner,
+            {
+                "state": "emailed",
+                "next_attempt_at": None,
+                "sent_at": _aware(at, "sent at"),
+                "channel": "email",
+                "attempts": attempts,
+                "last_error": reason[:200],
+            },
+        )
+
+    def mark_reminder_failed(
+        self, reminder_id: int, owner: str, attempts: int, retry_at: datetime | None, error: str
+    ) -> bool:
+        """A failed attempt: ``attempts`` is the new total; retried at ``retry_at``, or given up for
+        good when it is None (state ``failed`` for a send, back to ``sent`` for a card update)."""
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:200]}
+        if retry_at is not None:
+            values["next_attempt_at"] = _aware(retry_at, "retry at")
+        else:
+            t = REMINDERS
+            values["next_attempt_at"] = None
+            # A send given up is undeliverable; a card update given up leaves the card as it was.
+            values["state"] = case((t.c.state == "met_due", "sent"), else_="failed")
+        return self._finish(reminder_id, owner, values)
+
+    def mark_card_updated(self, reminder_id: int, owner: str, at: datetime) -> bool:
+        """The sent card now shows that its deadline was met."""
+        return self._finish(reminder_id, owner, {"state": "met_shown", "next_attempt_at": None})
+
+    def release_expired_leases(self, now: datetime) -> int:
+        """Clear leases that ran out (their holder crashed or stalled) so any instance takes the rows;
+        returns how many. Claims also take such rows directly: this makes the reclaim visible."""
+        now = _aware(now, "now")
+        t = REMINDERS
+        with self._write() as s:
+            result = s.execute(
+                update(t)
+                .where(t.c.lease_until.is_not(None), t.c.lease_until < now, t.c.state.in_(WORK_STATES))
+                .values(lease_owner=None, lease_until=None)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def reminder_contacts(self, person_ids: Sequence[str]) -> dict[str, Contact]:
+        """Email and conversation reference of each person, in one read."""
+        if not person_ids:
+            return {}
+        p, r = PersonRow.__table__, ConversationRefRow.__table__
+        ids = sorted(set(person_ids))
+        out: dict[str, Contact] = {pid: Contact(pid, None, None) for pid in ids}
+        with self._core_read() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                for row in conn.execute(select(p.c.id, p.c.email).where(p.c.id.in_(chunk))):
+                    out[row.id] = Contact(row.id, row.email, None)
+                for row in conn.execute(select(r.c.person_id, r.c.reference).where(r.c.person_id.in_(chunk))):
+                    c = out[row.person_id]
+                    out[row.person_id] = Contact(c.person_id, c.email, row.reference)
+        return out
+
+    def complaints_in_area(self, area: str) -> list[Complaint]:
+        """Every complaint about a conference of ``area``, oldest first (for the digest)."""
+        with self._read() as s:
+            rows = s.scalars(
+                select(ComplaintRow)
+                .where(ComplaintRow.area == area)
+                .order_by(ComplaintRow.received_at, ComplaintRow.id)
+            )
+            return [_complaint(r) for r in rows]
 
 
 def open_store(url: str, migrate: bool = True) -> SqlStore:

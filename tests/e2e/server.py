@@ -15,9 +15,10 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from app.serve import build
+from app.serve import SWEEP_KEY, build
 from app.settings import Settings
 from casework.clock import parse_time
+from scheduler.sweep import Sweep, SweepReport
 from store.sql import SqlStore
 
 
@@ -48,6 +49,7 @@ class BotServer:
     credentials_factory: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
     store: SqlStore | None = None
+    sweep: Sweep | None = None
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -77,6 +79,7 @@ class BotServer:
             async def boot() -> None:
                 app, store = build(self.settings, self.clock, self.credentials_factory)
                 self.store = store
+                self.sweep = app[SWEEP_KEY]
                 runner = web.AppRunner(app)
                 await runner.setup()
                 site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -116,6 +119,11 @@ class BotServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def run_sweep(self, timeout: float = 60) -> SweepReport:
+        """Run one reminder sweep on the server's own loop (as its scheduler does) and wait for it."""
+        assert self._loop is not None and self.sweep is not None
+        return asyncio.run_coroutine_threadsafe(self.sweep.run(), self._loop).result(timeout)
 
     @property
     def url(self) -> str:

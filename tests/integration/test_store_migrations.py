@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from casework.records import CaseEvent
 from store.engine import make_engine, sqlite_file
-from store.migrate import current, head, upgrade
+from store.migrate import alembic_config, current, head, upgrade
 from store.models import Base
 from store.sql import SqlStore, open_store
 
@@ -27,11 +28,17 @@ TABLES = {
     "audit_log",
     "audit_head",
     "conversation_refs",
+    "reminders",
 }
 
 
 def test_revisions_form_one_line() -> None:
-    assert head() == "0003_conversation_refs"
+    """One head, and the revisions in order; 0004_reminders must stay where later ones build on it."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [head()]
+    line = [r.revision for r in reversed(list(script.walk_revisions()))]
+    assert line[:4] == ["0001_initial", "0002_audit_head", "0003_conversation_refs", "0004_reminders"]
+    assert line[-1] == head()
 
 
 def test_upgrade_creates_every_table_and_records_the_revision(store_url: str) -> None:

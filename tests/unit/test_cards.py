@@ -20,6 +20,7 @@ from casework.clock import parse_time
 from casework.events import Event
 from casework.packs import Area
 from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent
+from casework.rules import Rule
 from casework.service import CaseView, Due
 from casework.timeline import evaluate
 
@@ -58,6 +59,12 @@ DISSENT = Dissent(
 )
 
 
+def _rule(area: Area, rule_id: str) -> Rule:
+    rule = area.rule(rule_id)
+    assert rule is not None, rule_id
+    return rule
+
+
 def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
     view = a_view(areas)
     due = [Due("CPC-1", d) for t in view.timelines for d in t.deadlines]
@@ -85,6 +92,20 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
             "CPC-1", [AuditEntry(1, datetime(2026, 12, 18, tzinfo=UTC), "pc", "dissent.raised", "CPC-1")]
         ),
         "notice": views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-1 <reason>"),
+        **{
+            f"reminder_{rule}_{kind}_{audience}": views.reminder_card(
+                "CPC-1", _rule(view.area, rule), kind, parse_time("2027-01-05T23:59:59"), audience
+            )[0]
+            for rule, kind, audience in [
+                ("dissent-decision", "before-5", "responsible"),
+                ("dissent-decision", "due", "responsible"),
+                ("dissent-decision", "overdue-1", "line_manager"),
+                ("dissent-window", "opened", "responsible"),
+                ("stage3-request-window", "before-1", "responsible"),
+                ("stage1-meeting", "before-1", "responsible"),
+            ]
+        },
+        "reminder_met": views.reminder_met_card("CPC-1", _rule(view.area, "dissent-decision"), None),
     }
 
 
