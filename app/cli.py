@@ -393,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--area", default="sussex")
     de.set_defaults(func=cmd_demo)
 
+    from app.booking import add_parsers
+
+    add_parsers(sub, _Parser)
+
     sv = sub.add_parser("serve", help="run the Teams bot (/api/messages, /healthz) and the scheduler")
     sv.add_argument("--host", help="bind address (default CPC_HOST or 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default CPC_PORT or 3978)")

@@ -9,15 +9,16 @@ from typing import Any
 
 from aiohttp import web
 
+from app.booking import MailDrainJob, PollResponsesJob, build_booker, build_ports
 from app.procedures import load_catalogue
 from app.settings import Settings
 from bot.app import BOT_KEY, create_app, is_loopback
 from casework.service import Casework
-from graph.outbox import FileOutbox
 from scheduler.delivery import BotSender, ReminderDelivery
 from scheduler.digest import DigestJob
 from scheduler.runner import CronJob, IntervalJob, Scheduler
 from scheduler.sweep import Sweep
+from store.bookings import SqlBookings
 from store.sql import SqlStore, open_store
 
 SWEEP_KEY: web.AppKey[Sweep] = web.AppKey("sweep", Sweep)
@@ -32,7 +33,10 @@ def utc_now() -> datetime:
 
 
 def build(
-    settings: Settings, now: Callable[[], datetime] = utc_now, credentials_factory: Any = None
+    settings: Settings,
+    now: Callable[[], datetime] = utc_now,
+    credentials_factory: Any = None,
+    graph_credential: Any = None,
 ) -> tuple[web.Application, SqlStore]:
     if not settings.app_id and not is_loopback(settings.host):
         raise RefusedToStart(
@@ -45,11 +49,24 @@ def build(
     digest_at = parse_clock_time(settings.digest_time)
     store = open_store(settings.database_url)
     casework = Casework(store, catalogue.areas, now)
-    outbox = FileOutbox(settings.outbox_dir)
+    # Microsoft Graph when credentials are configured, the file outbox and a local calendar otherwise.
+    bookings = SqlBookings(store.engine)
+    ports = build_ports(settings, bookings, graph_credential)
+    outbox = ports.outbox
     scheduler = Scheduler()
     app = create_app(settings, casework, outbox, now, credentials_factory, scheduler)
+    bot = app[BOT_KEY]
+    bot.booker = build_booker(settings, store, catalogue.areas, now, ports, bookings)
+    scheduler.add(
+        IntervalJob(
+            "invitation-responses",
+            PollResponsesJob(bot.booker, store, outbox, bot.send_decline_card).job,
+            settings.response_poll_seconds,
+        )
+    )
+    scheduler.add(IntervalJob("mail-outbox", MailDrainJob(ports.mail).job, 60))
     # The reminder sweep sends through the bot's own adapter (its credentials, its edge).
-    adapter = app[BOT_KEY].delivery.adapter
+    adapter = bot.delivery.adapter
     delivery = ReminderDelivery(
         BotSender(adapter, settings.app_id),
         outbox,

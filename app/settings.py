@@ -69,6 +69,8 @@ class Settings(BaseSettings):
         default="09:00-17:00", description="Europe/London hours slots are offered in (HH:MM-HH:MM)"
     )
 
+    response_poll_seconds: float = Field(default=900, description="how often invitation responses are polled")
+
     def extra_pack_dirs(self) -> list[Path]:
         return [Path(p) for p in self.procedures_dir.split(":") if p.strip()]
 

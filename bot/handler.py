@@ -109,6 +109,8 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self.delivery = delivery
         self.now = now
         self._refs: dict[str, tuple[str, str, str]] = {}
+        # Panel booking (casework.booking.Booker), wired by the composition root when available.
+        self.booker: Any = None
 
     # ------------------------------------------------------------------ identity
 
@@ -308,7 +310,75 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             return self._changed_card(me, changed, "Outcome recorded")
         if verb in ("open.status", "open.decide", "open.dissent"):
             return self._open(me, verb, _str(data, "reference", "the conference"))
+        if verb in ("panel.replace", "panel.slots", "panel.reschedule"):
+            return await self._panel_action(me, verb, data)
         raise _Bad("this card action is not recognised; open a fresh card with the command")
+
+    async def _panel_action(self, me: Person, verb: str, data: Mapping[str, Any]) -> Card:
+        """Decline prompts: replace a member, find new times, or move the meeting to one of them.
+
+        Each card carries the transactionId of the booking it was drawn for; once the booking has
+        been rebooked or replaced that id is no longer current and the card is refused as stale.
+        """
+        from casework.ports_graph import CalendarError
+        from casework.references import normalise_reference
+
+        booker = self.booker
+        if booker is None:
+            raise _Bad("panel booking is not configured on this server")
+        ref = normalise_reference(_str(data, "reference", "the case"))
+        purpose = _str(data, "purpose", "the meeting")
+        current = booker.bookings.current_booking(ref, purpose)
+        if current is None or current.transaction_id != _str(data, "transaction_id", "the booking"):
+            raise StaleAction("this card was drawn for an earlier booking of this meeting")
+        try:
+            if verb == "panel.replace":
+                joining_text = _str(data, "joining", "the replacement member")
+                joining = self.casework.store.get_person(joining_text) or self.casework.store.find_person_by_email(
+                    joining_text
+                )
+                if joining is None:
+                    raise _Bad(f"no registered person matches {joining_text[:60]!r}")
+                booking = await booker.replace_member(
+                    me.id, ref, purpose, _str(data, "leaving", "the member leaving"), joining.id
+                )
+                return views.result_card(
+                    "Member replaced",
+                    f"The invitation for {ref} now includes {joining.display_name or joining.id}.",
+                    facts=[("When", views.when(booking.start))],
+                )
+            if verb == "panel.slots":
+                members = [i.person_id for i in current.invitees if i.kind != "resource" and i.person_id]
+                room = current.room.email if current.room else None
+                offer = await booker.find_slots(
+                    me.id, ref, purpose, members, room, current.end - current.start, chair_id=current.chair_id
+                )
+                return views.panel_slots_card(offer, current.transaction_id)
+            start = _str(data, "start", "the new time")
+            try:
+                at = datetime.fromisoformat(start)
+            except ValueError:
+                raise _Bad("the card's time is not a valid time; find new times again") from None
+            booking = await booker.reschedule(me.id, ref, purpose, at)
+            return views.result_card(
+                "Meeting moved",
+                f"The meeting for {ref} is now at {views.when(booking.start)}; invitations were updated.",
+            )
+        except CalendarError as exc:
+            raise _Bad(str(exc)) from None
+
+    async def send_decline_card(self, prompt: Any, person_id: str) -> bool:
+        """For the invitation-response job: True when the card reached the person in Teams."""
+        ref = self.casework.store.conversation_ref(person_id)
+        if ref is None:
+            return False
+        try:
+            await edge.send_proactive(
+                self.delivery.adapter, self.delivery.app_id, ref, _card_activity(views.panel_decline_card(prompt))
+            )
+        except edge.SendFailed:
+            return False
+        return True
 
     def _open(self, me: Person, verb: str, reference: str) -> Card:
         """A reminder's button: the card for what is due (the casework service checks who may see it)."""

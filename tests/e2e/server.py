@@ -47,6 +47,7 @@ class BotServer:
     clock: Clock
     app_id: str = ""
     credentials_factory: Any = None
+    graph_credential: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
     store: SqlStore | None = None
     sweep: Sweep | None = None
@@ -54,6 +55,7 @@ class BotServer:
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
+    app: web.Application | None = None
 
     @property
     def settings(self) -> Settings:
@@ -77,7 +79,8 @@ class BotServer:
             asyncio.set_event_loop(loop)
 
             async def boot() -> None:
-                app, store = build(self.settings, self.clock, self.credentials_factory)
+                app, store = build(self.settings, self.clock, self.credentials_factory, self.graph_credential)
+                self.app = app
                 self.store = store
                 self.sweep = app[SWEEP_KEY]
                 runner = web.AppRunner(app)
@@ -124,6 +127,11 @@ class BotServer:
         """Run one reminder sweep on the server's own loop (as its scheduler does) and wait for it."""
         assert self._loop is not None and self.sweep is not None
         return asyncio.run_coroutine_threadsafe(self.sweep.run(), self._loop).result(timeout)
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the server's own event loop (where its adapters and clients live)."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(60)
 
     @property
     def url(self) -> str:

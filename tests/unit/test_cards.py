@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,12 +18,14 @@ from jsonschema import Draft6Validator
 
 from bot import views
 from cards.render import TemplateError, escape_markdown, render
+from casework.booking import DeclinePrompt
 from casework.clock import parse_time
 from casework.events import Event
 from casework.packs import Area
 from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent
 from casework.rules import Rule
 from casework.service import CaseView, Due
+from casework.slots import Slot
 from casework.timeline import evaluate
 
 SCHEMAS = Path(os.environ.get("CPC_SCHEMAS_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "schemas"))
@@ -65,6 +69,16 @@ def _rule(area: Area, rule_id: str) -> Rule:
     return rule
 
 
+PROMPT = DeclinePrompt("CPC-1", "panel", "tx-1", "pc@example.org", "pc", "required", NOW, ("cm",))
+
+
+def offer(slots: list[Slot]) -> SimpleNamespace:
+    """The parts of a SlotOffer the card reads."""
+    return SimpleNamespace(
+        reference="CPC-1", purpose="panel", search=SimpleNamespace(slots=slots), text=lambda: "Panel for CPC-1 [x](y)"
+    )
+
+
 def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
     view = a_view(areas)
     due = [Due("CPC-1", d) for t in view.timelines for d in t.deadlines]
@@ -91,6 +105,12 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "audit": views.audit_card(
             "CPC-1", [AuditEntry(1, datetime(2026, 12, 18, tzinfo=UTC), "pc", "dissent.raised", "CPC-1")]
         ),
+        "panel_decline": views.panel_decline_card(PROMPT),
+        "panel_decline_lost": views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None)),
+        "panel_slots": views.panel_slots_card(
+            offer([Slot(NOW + timedelta(days=3), NOW + timedelta(days=3, hours=1))]), "tx"
+        ),
+        "panel_slots_none": views.panel_slots_card(offer([]), "tx"),
         "notice": views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-1 <reason>"),
         **{
             f"reminder_{rule}_{kind}_{audience}": views.reminder_card(
