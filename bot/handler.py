@@ -20,7 +20,6 @@ from botbuilder.schema import Activity, ActivityTypes
 from bot import edge, views
 from bot.commands import Command, ParseError, parse, usage
 from bot.views import Card
-from cards.render import attachment
 from casework.clock import LONDON, parse_time
 from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPerson
 from casework.records import Person
@@ -67,8 +66,7 @@ class Delivery:
 
 
 def _card_activity(card: Card) -> Activity:
-    activity: Activity = MessageFactory.attachment(attachment(card))
-    return activity
+    return edge.card_activity(card)
 
 
 def _data(activity: Activity) -> tuple[str | None, dict[str, Any]]:

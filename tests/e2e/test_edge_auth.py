@@ -492,3 +492,32 @@ def test_msrest_retry_policy_is_unchanged_but_fast() -> None:
     expected = [i for i in range(999) if i not in ([i for i in range(500) if i != 408] + [501, 505])]
     assert isinstance(ClientRetryPolicy.safe_codes, frozenset)
     assert ClientRetryPolicy().policy.status_forcelist == expected
+
+
+def test_json_cards_go_out_unchanged_without_copies(channel: fakes.FakeTeamsChannel) -> None:
+    import copy
+
+    import botbuilder.schema as schema
+    from msrest.serialization import Serializer
+
+    models = {k: v for k, v in vars(schema).items() if isinstance(v, type)}
+    card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x", "wrap": True}]}
+    activity = edge.card_activity(card)
+    assert copy.deepcopy(activity).attachments[0].content is activity.attachments[0].content
+    body = Serializer(models).body(activity, "Activity")  # type: ignore[no-untyped-call]
+    assert body["attachments"] == [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
+    # Other objects are still serialized by msrest as before.
+    assert Serializer().serialize_object({"a": [1, "b", None]}) == {"a": [1, "b", None]}  # type: ignore[no-untyped-call]
+    # And a proactive send carries exactly the card.
+    adapter = edge.make_adapter(Settings(app_id="", app_password=""))
+
+    async def send() -> None:
+        ref_activity = fakes.message("hi", CONVERSATION, USER_ID, AAD_ID, channel.service_url)
+        from botbuilder.schema import Activity
+
+        ref = edge.reference_to_json(Activity().deserialize(ref_activity))
+        await edge.send_proactive(adapter, "", ref, edge.card_activity(card))
+
+    asyncio.run(send())
+    (received,) = channel.wait_for(1)
+    assert received.attachments == [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
