@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time
@@ -21,6 +22,7 @@ from scheduler.sweep import Sweep
 from store.bookings import SqlBookings
 from store.sql import SqlStore, open_store
 
+log = logging.getLogger("cpc.serve")
 SWEEP_KEY: web.AppKey[Sweep] = web.AppKey("sweep", Sweep)
 
 
@@ -88,6 +90,17 @@ def build(
     scheduler.add(IntervalJob("reminder-sweep", sweep.job, settings.sweep_interval_seconds, run_at_start=True))
     digest = DigestJob(store, catalogue.areas, outbox, now, digest_at)
     scheduler.add(CronJob("complaints-digest", digest.job, digest_at.hour, digest_at.minute))
+
+    async def replan_open_cases() -> None:
+        try:
+            count = await asyncio.to_thread(casework.replan_open_cases)
+        except Exception as exc:  # a failed replan is retried tomorrow; the sweep goes on meanwhile
+            log.error("replanning open cases failed: %s", type(exc).__name__)
+            return
+        log.info("replanned reminders of %d cases", count)
+
+    # Before the 09:00 reminders, every working morning.
+    scheduler.add(CronJob("replan-open-cases", replan_open_cases, 6, 30))
     return app, store
 
 

@@ -6,8 +6,9 @@ of its kind, which an area may override in its pack (``[reminders]``, see :func:
 - a **duty** (what staff must do by a date): a card 5, 2 and 1 working days before the due date and
   on the due day, at 09:00 Europe/London on working days only; then an *overdue* card on the next
   working day after the due date, to the responsible person **and their line manager**, repeated
-  every 2 working days until it is met (at most ``overdue_repeats`` times: the plan is recomputed
-  whenever the case changes, and the complaints manager's digest lists what is overdue and with whom).
+  every 2 working days until it is met (``overdue_repeats`` of them planned ahead at a time; the plan is
+  recomputed whenever the case changes and every working morning for open cases, and the complaints
+  manager's digest lists what is overdue and with whom).
   Escalating delay to the manager follows the seeds: the chair notifies their line manager
   (001_554f9f91afccd8e1.txt 5.7.7(2)); "where there is delay, this must be reported to the LA
   children's social care manager" (004_974a7b50b4cfbdbf.txt 8.1.10).
@@ -124,8 +125,13 @@ def schedule(
     calendar: WorkingCalendar,
     at: time = DEFAULT_TIME,
     expected: frozenset[str] = frozenset(),
+    now: datetime | None = None,
 ) -> list[Slot]:
     """The moments one open, dated deadline is reminded at, soonest first (UTC).
+
+    Overdue reminders repeat until the duty is met: ``overdue_repeats`` counts those still ahead of
+    ``now`` (all of them when ``now`` is before the due date), and the daily replan of open cases
+    extends the series, so a duty left unmet keeps escalating however long it is overdue.
 
     Nothing is planned before the deadline's clock started (a duty that starts three working days
     before it falls due has no "5 days before" card), and for a window nothing at or after its close.
@@ -159,10 +165,18 @@ def schedule(
         if plan.overdue and not window:
             day = calendar.add_working_days(due_day, 1)
             repeats = plan.overdue_repeats if plan.overdue_every > 0 else min(plan.overdue_repeats, 1)
-            for i in range(repeats):
+            ahead = 0
+            i = 0
+            while ahead < repeats:
                 if i:
+                    if plan.overdue_every <= 0:
+                        break
                     day = calendar.add_working_days(day, plan.overdue_every)
-                out.append(Slot(f"overdue-{i + 1}", _at(day, at), plan.escalate))
+                send = _at(day, at)
+                out.append(Slot(f"overdue-{i + 1}", send, plan.escalate))
+                if now is None or send > now:
+                    ahead += 1
+                i += 1
     except CalendarRangeError:
         pass  # beyond the calendar's years: nothing more can be dated
     seen: set[datetime] = set()
@@ -278,7 +292,7 @@ def plan_case(
             if d.rule.kind == "window" and now >= d.due:
                 continue
             plan = settings.plan_for(d.rule)
-            slots = schedule(d, plan, calendar, settings.at, expected)
+            slots = schedule(d, plan, calendar, settings.at, expected, now)
             if not slots:
                 continue
             people = list(dict.fromkeys(recipients.holders(d.rule.responsible)))
@@ -334,7 +348,7 @@ PLAN_KEYS: Mapping[str, str] = {
     "on_open": "true or false (a reminder when the deadline's clock starts, e.g. when a window opens)",
     "overdue": "true or false (reminders after the due date; duties only)",
     "overdue_every": "a whole number of working days between overdue reminders (0: only one)",
-    "overdue_repeats": "a whole number: at most this many overdue reminders",
+    "overdue_repeats": "a whole number: how many overdue reminders are planned ahead at a time",
     "escalate": "true or false (overdue reminders also go to each recipient's line manager)",
     "copy_to": f"a list of roles also reminded, from {', '.join(ROLES)}",
 }
@@ -389,7 +403,7 @@ def parse_reminders(
         on_due_day = true
         overdue = true
         overdue_every = 2               # working days between overdue reminders
-        overdue_repeats = 10
+        overdue_repeats = 10            # planned ahead at a time; repeats until met
         escalate = true                 # overdue reminders also go to the line manager
         copy_to = []                    # roles also reminded, e.g. ["complaints_manager"]
         [reminders.rules.dissent-decision]   # one rule: starts from its kind's plan

@@ -473,6 +473,16 @@ class Casework:
 
     # ------------------------------------------------------------------ reminders (ARCHITECTURE: Flows 4)
 
+    def replan_open_cases(self) -> int:
+        """Replan every case once (the scheduler does this each working morning), so that a duty left
+        unmet keeps its overdue reminders coming even when nothing else happens on the case."""
+        count = 0
+        for conference in self.store.list_conferences():
+            if conference.area in self.areas:
+                self.replan_reminders(conference.reference)
+                count += 1
+        return count
+
     def replan_reminders(self, reference: str, notified: frozenset[tuple[str, str, str]] = frozenset()) -> PlanChange:
         """Recompute a case's reminder plan and store it; every change to a case calls this.
 

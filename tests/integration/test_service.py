@@ -180,3 +180,18 @@ def test_deadlines_for_the_reviewing_manager(world: tuple[Casework, SqlStore, Cl
     cw.raise_dissent("pc", "CPC-1", "Threshold for a plan is not met")
     items = cw.deadlines_for("hos")
     assert [(i.reference, i.deadline.rule.id) for i in items] == [("CPC-1", "dissent-decision")]
+
+
+def test_replan_open_cases_extends_overdue_reminders_of_idle_cases(world: tuple[Casework, SqlStore, Clock]) -> None:
+    cw, store, clock = world
+    cw.raise_dissent("pc", "CPC-1", "Threshold for a plan is not met")
+    # Decision due end of Tue 5 Jan 2027; the tenth overdue card is Mon 1 Feb 09:00 (see test_reminders).
+    key = "dissent-decision"
+
+    def last_planned() -> datetime:
+        return max(r.send_at for r in store.reminders_for("CPC-1") if r.rule_id == key and r.person_id == "hos")
+
+    assert last_planned() == parse_time("2027-02-01T09:00")
+    clock.set("2027-03-01T06:30")
+    assert cw.replan_open_cases() == 1
+    assert last_planned() > parse_time("2027-03-01T09:00")

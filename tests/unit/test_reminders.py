@@ -315,3 +315,41 @@ def test_every_shipped_pack_plans_without_error(areas: dict[str, Area]) -> None:
         for process in area.processes:
             tl = evaluate(area, process, [], now)
             assert plan_case("CPC-1", area.id, area.calendar, [tl], area.reminders, PEOPLE, now).reminders == ()
+
+
+def test_overdue_reminders_continue_until_met(areas: dict[str, Area]) -> None:
+    sussex = areas["sussex"]
+    # Decision due end of Tue 5 Jan 2027 (above). Overdue cards from the next working day, then every
+    # 2 working days: Wed 6 (1), Fri 8 (2), Tue 12 (3), Thu 14 (4), Mon 18 (5), Wed 20 (6), Fri 22 (7),
+    # Tue 26 (8), Thu 28 Jan (9), Mon 1 Feb (10): the ten planned ahead before the due date.
+    before = plan(sussex, "dissent", "2027-01-04T08:00", **DISSENT, dissent_raised="2026-12-18T10:00")
+    first_ten = sorted(
+        r.send_at
+        for r in before.reminders
+        if r.rule_id == "dissent-decision" and r.person_id == "hos" and r.kind.startswith("overdue")
+    )
+    assert len(first_ten) == 10 and first_ten[-1] == parse_time("2027-02-01T09:00")
+    # Replanned on Mon 1 Mar 2027 at 08:00, still unmet: the series goes on, Wed 3 Feb (11), Fri 5 (12),
+    # Tue 9 (13), Thu 11 (14), Mon 15 (15), Wed 17 (16), Fri 19 (17), Tue 23 (18), Thu 25 (19),
+    # Mon 1 Mar 09:00 (20): the first of ten still ahead of that morning.
+    now = parse_time("2027-03-01T08:00")
+    later = plan(sussex, "dissent", "2027-03-01T08:00", **DISSENT, dissent_raised="2026-12-18T10:00")
+    overdue = sorted(
+        (r.send_at, r.state)
+        for r in later.reminders
+        if r.rule_id == "dissent-decision" and r.person_id == "hos" and r.kind.startswith("overdue")
+    )
+    ahead = [t for t, _state in overdue if t > now]
+    assert len(ahead) == 10
+    assert ahead[0] == parse_time("2027-03-01T09:00")
+    assert all(state == PENDING for t, state in overdue if t > now)
+    # Met: nothing more is planned for it.
+    met = plan(
+        sussex,
+        "dissent",
+        "2027-03-01T08:00",
+        **DISSENT,
+        dissent_raised="2026-12-18T10:00",
+        dissent_not_upheld="2027-02-20T10:00",
+    )
+    assert [r for r in met.reminders if r.rule_id == "dissent-decision"] == []
