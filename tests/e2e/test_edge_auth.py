@@ -521,3 +521,21 @@ def test_json_cards_go_out_unchanged_without_copies(channel: fakes.FakeTeamsChan
     asyncio.run(send())
     (received,) = channel.wait_for(1)
     assert received.attachments == [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
+
+
+def test_disabled_auth_without_a_header_validates_inline_and_with_a_header_still_checks(
+    channel: fakes.FakeTeamsChannel,
+) -> None:
+    adapter = edge.make_adapter(Settings(app_id="", app_password=""))
+    from botbuilder.schema import Activity
+
+    activity = Activity().deserialize(incoming(channel))
+
+    async def check() -> None:
+        result = await edge.authenticate(adapter, activity, None)
+        assert result.claims_identity.is_authenticated
+        # A token sent to a bot with auth disabled is still validated by the SDK (and refused here).
+        with pytest.raises(edge.Unauthorized):
+            await edge.authenticate(adapter, activity, "Bearer not-a-jwt")
+
+    asyncio.run(check())
