@@ -38,9 +38,10 @@ def escape_markdown(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _load(name: str) -> str:
+def _load(name: str) -> Any:
+    """The parsed template, read once: ``_fill`` builds new structures and never mutates it."""
     path = TEMPLATES / f"{name}.json"
-    return path.read_text(encoding="utf-8")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _lookup(values: Mapping[str, Any], key: str) -> Any:
@@ -101,8 +102,7 @@ def _fill(node: Any, values: Mapping[str, Any]) -> Any:
 
 def render(name: str, **values: Any) -> dict[str, Any]:
     """The card ``name`` (``cards/templates/<name>.json``) filled with ``values``."""
-    doc = json.loads(_load(name))
-    card = _fill(doc, values)
+    card = _fill(_load(name), values)
     assert isinstance(card, dict)
     return card
 

@@ -534,17 +534,17 @@ class Casework:
 
     # ------------------------------------------------------------------ views
 
-    def _case(self, reference: str) -> CaseFile:
+    def _case(self, reference: str, viewer: str | None = None) -> CaseFile:
         ref = normalise_reference(reference)
-        case = self.store.load_case(ref)
+        case = self.store.load_case(ref, viewer)
         if case is None:
             raise UnknownConference(ref)
         return case
 
     def view(self, actor: str, reference: str) -> CaseView:
-        case = self._case(reference)
+        case = self._case(reference, viewer=actor)
         conference = case.conference
-        if not may_view(actor, conference, self.roles(actor, conference.area)):
+        if not may_view(actor, conference, set(case.viewer_roles)):
             raise NotEntitled(f"case {conference.reference} is visible to its chair, attendees and managers only")
         return self._view(case)
 

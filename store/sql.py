@@ -399,8 +399,9 @@ class SqlStore:
             row = s.get(ConferenceRow, reference)
             return None if row is None else _conference(row)
 
-    def load_case(self, reference: str) -> CaseFile | None:
-        """The conference with its attendees, events, dissents and complaints, in one read transaction.
+    def load_case(self, reference: str, viewer: str | None = None) -> CaseFile | None:
+        """The conference with its attendees, events, dissents and complaints, in one read transaction;
+        with ``viewer``, also that person's roles in the case's area (one transaction, not two).
 
         Core selects of plain rows rather than ORM instances: this is the read behind every
         ``status`` and every card, and ORM identity-map bookkeeping was most of its cost.
@@ -415,11 +416,17 @@ class SqlStore:
             events = s.execute(select(e).where(e.c.reference == reference).order_by(e.c.at, e.c.id)).all()
             dissents = s.execute(select(d).where(d.c.reference == reference).order_by(d.c.raised_at, d.c.id)).all()
             complaints = s.execute(select(m).where(m.c.reference == reference).order_by(m.c.received_at, m.c.id)).all()
+            roles: frozenset[str] = frozenset()
+            if viewer is not None:
+                g = RoleGrantRow.__table__.c
+                grants = s.execute(select(g.role).where(g.person_id == viewer, g.area.in_((row.area, ALL_AREAS))))
+                roles = frozenset(r.role for r in grants)
         return CaseFile(
             _conference(row, attendees),
             tuple(_event(x) for x in events),
             tuple(_dissent(x) for x in dissents),
             tuple(_complaint(x) for x in complaints),
+            roles,
         )
 
     def update_conference(self, conference: Conference) -> Conference:

@@ -167,3 +167,11 @@ def test_any_text_keeps_the_card_valid(text: str) -> None:
     card = views.result_card(text, text, facts=[(text, text)])
     assert card["body"][0]["text"] == escape_markdown(text)
     json.dumps(card)
+
+
+def test_rendering_never_changes_the_template() -> None:
+    first = render("result", title="A", message="B", colour="Good", facts=[{"label": "x", "value": "y"}])
+    first["body"][0]["text"] = "changed"
+    first["body"].append({"type": "TextBlock", "text": "added"})
+    second = render("result", title="A", message="B", colour="Good", facts=[])
+    assert second["body"][0]["text"] == "A" and len(second["body"]) == 2
