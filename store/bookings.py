@@ -8,19 +8,17 @@ returns frozen :class:`~casework.ports_graph.Booking` records; rows never leave 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from casework.ports_graph import BOOKING_STATES, INVITEE_KINDS, BookedInvitee, Booking
-from store.engine import SQLITE_BEGIN, configured_by_us
+from store.engine import configured_by_us
 from store.errors import AlreadyExists, InvalidRecord, NaiveDatetimeError, NotFound
 from store.models import BookingRow
+from store.sessions import Transactions
 
 
 def _aware(value: datetime, what: str) -> datetime:
@@ -112,20 +110,8 @@ class SqlBookings:
                 "a SQLite engine for SqlBookings must come from store.engine.make_engine (or SqlStore.engine)"
             )
         self._engine = engine
-        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
-        self._writer = sessionmaker(
-            bind=engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
-        )
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with self._reader() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with self._writer() as session, session.begin():
-            yield session
+        tx = Transactions(engine)
+        self._read, self._write = tx.read, tx.write
 
     def start_booking(self, booking: Booking) -> Booking:
         """Insert a pending booking; the same transactionId again returns the stored one unchanged."""

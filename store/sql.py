@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import URL, Connection, Engine, Row, Table, case, make_url, or_, select, text, update
+from sqlalchemy import URL, Engine, Row, Table, case, make_url, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from casework.audit import GENESIS, entry_hash
 from casework.records import (
@@ -36,7 +35,7 @@ from casework.records import (
     StoredReminder,
 )
 from casework.reminders import Reminder
-from store.engine import SQLITE_BEGIN, SUPPORTED_BACKENDS, configured_by_us, make_engine
+from store.engine import SUPPORTED_BACKENDS, configured_by_us, make_engine
 from store.errors import AlreadyExists, InvalidRecord, NaiveDatetimeError, NotFound
 from store.migrate import upgrade
 from store.models import (
@@ -52,6 +51,7 @@ from store.models import (
     ReminderRow,
     RoleGrantRow,
 )
+from store.sessions import Transactions
 
 ALL_AREAS = "*"
 # pg_advisory_xact_lock key serialising audit appends ("CPC_AUDT"); released at commit or rollback.
@@ -229,12 +229,8 @@ class SqlStore:
             self._engine = make_engine(url_or_engine)
             self._owns_engine = True
         self._dialect = self._engine.dialect.name
-        # Reads begin DEFERRED; writes on SQLite take the write lock at BEGIN so a read-then-write
-        # cannot be overtaken by another writer (and cannot deadlock upgrading its lock).
-        self._reader = sessionmaker(bind=self._engine, expire_on_commit=False)
-        self._writer = sessionmaker(
-            bind=self._engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
-        )
+        tx = Transactions(self._engine)
+        self._read, self._core_read, self._write = tx.read, tx.core_read, tx.write
 
     @property
     def engine(self) -> Engine:
@@ -253,23 +249,6 @@ class SqlStore:
 
     def __repr__(self) -> str:
         return f"SqlStore({self._engine.url.render_as_string(hide_password=True)!r})"
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with self._reader() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _core_read(self) -> Iterator[Connection]:
-        """A read transaction on a plain connection: for the per-turn reads, where ORM session
-        bookkeeping cost more than the queries."""
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with self._writer() as session, session.begin():
-            yield session
 
     def _insert(self) -> Callable[..., Any]:
         """The dialect's INSERT, which (on both our backends) has ON CONFLICT clauses."""
