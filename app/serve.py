@@ -87,6 +87,7 @@ def build(
         lease_seconds=settings.reminder_lease_seconds,
     )
     app[SWEEP_KEY] = sweep
+    bot.delivery.teams = delivery.send  # notices share the reminders' rate limits and retries
     scheduler.add(IntervalJob("reminder-sweep", sweep.job, settings.sweep_interval_seconds, run_at_start=True))
     digest = DigestJob(store, catalogue.areas, outbox, now, digest_at)
     scheduler.add(CronJob("complaints-digest", digest.job, digest_at.hour, digest_at.minute))

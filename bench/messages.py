@@ -21,7 +21,7 @@ import asyncio
 import multiprocessing
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -168,8 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=20)
     return asyncio.run(main_async(ap.parse_args(argv)))
 
-
-Runner = Callable[[], Awaitable[None]]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,10 +9,10 @@ answered with a refreshed card (``Action.Execute``) or, for clients that only kn
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
@@ -32,6 +32,14 @@ MEETING_START = "application/vnd.microsoft.meetingStart"
 MEETING_END = "application/vnd.microsoft.meetingEnd"
 
 
+class TeamsSend(Protocol):
+    """Sends a card to a stored conversation, with the channel's limits and retries: the composition
+    root passes the reminder delivery's ``send`` (scheduler.delivery.ReminderDelivery), so notices and
+    reminders share one rate limit and one backoff policy."""
+
+    async def __call__(self, reference_json: str, card: Card) -> Any: ...
+
+
 @dataclass
 class Delivery:
     """Proactive delivery of notices: Teams first, then email, never dropped."""
@@ -40,22 +48,23 @@ class Delivery:
     app_id: str
     casework: Casework
     outbox: FileOutbox
-    attempts: int = 3
+    teams: TeamsSend | None = None
+
+    async def to_teams(self, ref: str, card: Card) -> bool:
+        """True when the card reached the conversation."""
+        if self.teams is not None:
+            return bool((await self.teams(ref, card)).activity_id)
+        try:  # not wired to the shared delivery (tools and tests): one attempt
+            await edge.send_proactive(self.adapter, self.app_id, ref, _card_activity(card))
+        except (edge.SendFailed, ValueError):
+            return False
+        return True
 
     async def deliver(self, notice: Notice, card: Card, subject: str, text: str) -> str:
         store = self.casework.store
         ref = store.conversation_ref(notice.person_id)
-        if ref is not None:
-            for attempt in range(self.attempts):
-                try:
-                    await edge.send_proactive(self.adapter, self.app_id, ref, _card_activity(card))
-                    return "teams"
-                except edge.SendFailed as exc:
-                    if exc.blocked or attempt == self.attempts - 1:
-                        break
-                    import asyncio
-
-                    await asyncio.sleep(min(exc.retry_after or 0.2 * 2**attempt, 5.0))
+        if ref is not None and await self.to_teams(ref, card):
+            return "teams"
         person = store.get_person(notice.person_id)
         if person is None:
             log.warning("notice %s for an unknown person could not be delivered", notice.kind)
@@ -370,13 +379,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         ref = self.casework.store.conversation_ref(person_id)
         if ref is None:
             return False
-        try:
-            await edge.send_proactive(
-                self.delivery.adapter, self.delivery.app_id, ref, _card_activity(views.panel_decline_card(prompt))
-            )
-        except edge.SendFailed:
-            return False
-        return True
+        return await self.delivery.to_teams(ref, views.panel_decline_card(prompt))
 
     def _open(self, me: Person, verb: str, reference: str) -> Card:
         """A reminder's button: the card for what is due (the casework service checks who may see it)."""
@@ -480,6 +483,3 @@ def _date(text: str, clock: str = "09:00") -> datetime:
     except ValueError:
         raise _Bad("give the date as YYYY-MM-DD (and the time as HH:MM)") from None
     return datetime.combine(d, t, tzinfo=LONDON)
-
-
-Logic = Callable[[TurnContext], Awaitable[None]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from casework.clock import to_local_iso
@@ -80,6 +80,21 @@ STEP_EVENTS: Mapping[str, tuple[str, ...]] = {
     "panel": ("stage3_requested", "panel_held", "panel_letter_sent"),
 }
 
+STAGE_EVENTS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("panel", frozenset({"stage3_requested", "panel_held", "panel_letter_sent"})),
+    ("stage2", frozenset({"stage2_requested", "stage2_meeting_held", "stage2_letter_sent", "stage2_letter_received"})),
+)
+"""The furthest stage a case's events show (000 §3 Stage 1/Stage 2; 001 5.7.12-5.7.30 Stages 1-3)."""
+
+
+def complaint_stage(event_names: set[str] | frozenset[str]) -> str:
+    """``stage1``, ``stage2`` or ``panel``: the stage an open complaint has reached, from its events."""
+    for stage, names in STAGE_EVENTS:
+        if event_names & names:
+            return stage
+    return "stage1"
+
+
 MIN_REASON = 10
 MAX_TEXT = 2000
 
@@ -134,7 +149,6 @@ class Casework:
     store: CaseStore
     areas: Mapping[str, Area]
     now: Callable[[], datetime]
-    _actor_cache: dict[str, Person] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ lookups
 
@@ -399,6 +413,10 @@ class Casework:
         except EventOrderError as exc:
             raise InvalidInput(str(exc)) from None
         self._record(conference.reference, event, at, actor)
+        stage = complaint_stage({e.name for e in events} | {event})
+        for c in self.store.complaints_for(conference.reference):
+            if c.id is not None and not c.stage.startswith("closed") and c.stage != stage:
+                self.store.set_complaint_stage(c.id, stage)
         self.store.append_audit(actor, f"complaint.{event}", conference.reference, {"at": to_local_iso(at)})
         self.replan_reminders(conference.reference)
         return Changed(conference.reference, f"Recorded: {event.replace('_', ' ')}")

@@ -26,6 +26,7 @@ from casework.events import Event
 from casework.packs import Area
 from casework.ports import CaseStore
 from casework.records import CaseFile, Person
+from casework.service import complaint_stage
 from casework.timeline import Deadline, evaluate
 from graph.outbox import FileOutbox
 
@@ -88,14 +89,12 @@ class Digest:
         return f"Complaints digest: {self.area_name}, {self.day.strftime('%a %d %b %Y').replace(' 0', ' ')}"
 
 
+STAGE_LABELS = {"stage1": "Stage 1", "stage2": "Stage 2", "panel": "Panel"}
+
+
 def stage_of(case: CaseFile) -> str:
-    """Where a complaint case is, from its events: Stage 1, Stage 2, or the panel."""
-    names = {e.name for e in case.events}
-    if names & {"stage3_requested", "panel_held", "panel_letter_sent"}:
-        return "Panel"
-    if names & {"stage2_requested", "stage2_meeting_held", "stage2_letter_sent"}:
-        return "Stage 2"
-    return "Stage 1"
+    """Where a complaint case is (the rule is casework's :func:`complaint_stage`), as the digest labels it."""
+    return STAGE_LABELS[complaint_stage({e.name for e in case.events})]
 
 
 def previous_digest(area: Area, today: date, at: time) -> datetime:

@@ -27,15 +27,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from azure.core.credentials import AccessToken
 
-from tests.e2e.fakes import _loopback_socket
+from tests.e2e.threaded import ThreadedServer
 
 JsonDict = dict[str, Any]
 
@@ -194,10 +193,13 @@ class FakeEvent:
         }
 
 
-class FakeGraph:
+class FakeGraph(ThreadedServer):
     """See the module docstring. ``base_url`` is what ``CPC_GRAPH_BASE_URL`` should be set to."""
 
+    name = "FakeGraph"
+
     def __init__(self, *, max_schedules: int = 20, max_schedule_days: int = 62) -> None:
+        super().__init__()
         self.max_schedules = max_schedules
         self.max_schedule_days = max_schedule_days
         self._lock = threading.Condition()
@@ -212,59 +214,6 @@ class FakeGraph:
         self.events: dict[str, FakeEvent] = {}
         self.sent: list[SentMail] = []
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        sock = _loopback_socket()
-        self._port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(self._serve(sock))
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                if self._runner is not None:
-                    loop.run_until_complete(self._runner.cleanup())
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="FakeGraph", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("FakeGraph did not start within 10 s")
-        return self
-
-    async def _serve(self, sock: Any) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        self._loop = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

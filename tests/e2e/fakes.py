@@ -9,10 +9,8 @@ botbuilder's *blocking* ``requests.get`` of the OpenID metadata never waits on t
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 import uuid
@@ -30,20 +28,14 @@ from botframework.connector.auth import AppCredentials, ServiceClientCredentials
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from tests.e2e.threaded import ThreadedServer
+
 JsonDict = dict[str, Any]
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 #: The body Teams sends with a 403 when the user blocked or uninstalled the bot.
 BLOCKED_BODY: JsonDict = {"error": {"code": "MessageWritesBlocked", "message": "Thread is blocked from message writes"}}
-
-
-def _loopback_socket() -> socket.socket:
-    """A listening-ready socket on 127.0.0.1 with an OS-chosen port (no port races between tests)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 # --------------------------------------------------------------------------------------------------
@@ -140,7 +132,7 @@ class Member:
         return body
 
 
-class FakeTeamsChannel:
+class FakeTeamsChannel(ThreadedServer):
     """The Bot Connector API of a Teams channel, enough for replies, proactive sends and roster lookups.
 
     Runs an aiohttp server on its own event loop in a background thread. Records every request with
@@ -148,92 +140,16 @@ class FakeTeamsChannel:
     generated ids, and can be scripted to fail (429 with Retry-After, 403 MessageWritesBlocked, 502).
     """
 
+    name = "FakeTeamsChannel"
+
     def __init__(self, *, tenant_id: str | None = "tenant-1") -> None:
+        super().__init__()
         self.tenant_id = tenant_id
         self._lock = threading.Condition()
         self._received: list[Received] = []
         self._failures: list[_Failure] = []
         self._members: dict[str, Member] = {}
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._stopped = threading.Event()
-        self._port: int | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Start serving; returns once the port is bound, so ``service_url`` is usable at once."""
-        if self._thread is not None:
-            raise RuntimeError("FakeTeamsChannel already started")
-        sock = _loopback_socket()
-        self._port = sock.getsockname()[1]
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        ready = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._serve(sock))
-            except BaseException as exc:  # surfaced to start() below
-                errors.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                if self._runner is not None:
-                    loop.run_until_complete(self._runner.cleanup())
-                loop.close()
-                self._stopped.set()
-
-        self._thread = threading.Thread(target=run, name="FakeTeamsChannel", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("FakeTeamsChannel did not start within 10 s")
-        if errors:
-            raise RuntimeError("FakeTeamsChannel failed to start") from errors[0]
-        return self
-
-    async def _serve(self, sock: socket.socket) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
-
-    def stop(self) -> None:
-        """Stop the server and join its thread (idempotent)."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        self._loop = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeTeamsChannel not started")
-        return self._port
 
     @property
     def service_url(self) -> str:

@@ -7,7 +7,6 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -161,6 +160,3 @@ class BotServer:
     def get(self, path: str) -> Response:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=10) as resp:
             return Response(resp.status, json.loads(resp.read()))
-
-
-Waiter = Callable[..., Any]

@@ -195,3 +195,21 @@ def test_replan_open_cases_extends_overdue_reminders_of_idle_cases(world: tuple[
     clock.set("2027-03-01T06:30")
     assert cw.replan_open_cases() == 1
     assert last_planned() > parse_time("2027-03-01T09:00")
+
+
+def test_the_stored_complaint_stage_follows_its_steps(world: tuple[Casework, SqlStore, Clock]) -> None:
+    cw, store, clock = world
+    clock.set("2027-01-20T12:00")
+    cw.record_complaint("cm", "CPC-1", parse_time("2026-12-23T10:00"), "parent", "decision", "")
+    assert [c.stage for c in store.complaints_for("CPC-1")] == ["stage1"]
+    v = cw.view("cm", "CPC-1").version
+    cw.record_step("cm", "CPC-1", "stage2", "stage1_response_sent", parse_time("2027-01-08T10:00"), v)
+    assert [c.stage for c in store.complaints_for("CPC-1")] == ["stage1"]
+    v = cw.view("cm", "CPC-1").version
+    cw.record_step("cm", "CPC-1", "stage2", "stage2_requested", parse_time("2027-01-12T10:00"), v)
+    assert [c.stage for c in store.complaints_for("CPC-1")] == ["stage2"]
+    v = cw.view("cm", "CPC-1").version
+    cw.record_step("cm", "CPC-1", "panel", "stage3_requested", parse_time("2027-01-19T10:00"), v)
+    assert [c.stage for c in store.complaints_for("CPC-1")] == ["panel"]
+    cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
+    assert [c.stage for c in store.complaints_for("CPC-1")] == ["closed:confirmed"]
