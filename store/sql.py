@@ -35,6 +35,7 @@ from casework.records import (
     StoredReminder,
 )
 from casework.reminders import Reminder
+from store import statements
 from store.engine import SUPPORTED_BACKENDS, configured_by_us, make_engine
 from store.errors import AlreadyExists, InvalidRecord, NaiveDatetimeError, NotFound
 from store.migrate import upgrade
@@ -53,7 +54,7 @@ from store.models import (
 )
 from store.sessions import Transactions
 
-ALL_AREAS = "*"
+ALL_AREAS = statements.ALL_AREAS
 # pg_advisory_xact_lock key serialising audit appends ("CPC_AUDT"); released at commit or rollback.
 AUDIT_LOCK_KEY = 0x4350_435F_4155_4454
 # Rows fetched per round trip by iter_audit: bounded memory, no transaction held between batches.
@@ -281,7 +282,7 @@ class SqlStore:
 
     def get_person(self, person_id: str) -> Person | None:
         with self._core_read() as conn:
-            row = conn.execute(select(PersonRow.__table__).where(PersonRow.__table__.c.id == person_id)).first()
+            row = conn.execute(statements.PERSON, {"person_id": person_id}).first()
             return None if row is None else _person(row)
 
     def find_person_by_email(self, email: str) -> Person | None:
@@ -304,9 +305,8 @@ class SqlStore:
 
     def roles_of(self, person_id: str, area: str) -> set[str]:
         """Roles held in ``area`` plus those granted for every area."""
-        g = RoleGrantRow.__table__.c
         with self._core_read() as conn:
-            roles = conn.execute(select(g.role).where(g.person_id == person_id, g.area.in_((area, ALL_AREAS))))
+            roles = conn.execute(statements.ROLES, {"person_id": person_id, "area": area})
             return {r.role for r in roles}
 
     def people_with_role(self, role: str, area: str) -> list[Person]:
@@ -385,20 +385,18 @@ class SqlStore:
         Core selects of plain rows rather than ORM instances: this is the read behind every
         ``status`` and every card, and ORM identity-map bookkeeping was most of its cost.
         """
-        c, a = ConferenceRow.__table__.c, AttendeeRow.__table__.c
-        e, d, m = CaseEventRow.__table__, DissentRow.__table__, ComplaintRow.__table__
+        key = {"reference": reference}
         with self._core_read() as s:
-            row = s.execute(select(ConferenceRow.__table__).where(c.reference == reference)).first()
+            row = s.execute(statements.CONFERENCE, key).first()
             if row is None:
                 return None
-            attendees = s.execute(select(a.person_id, a.agency).where(a.reference == reference).order_by(a.id)).all()
-            events = s.execute(select(e).where(e.c.reference == reference).order_by(e.c.at, e.c.id)).all()
-            dissents = s.execute(select(d).where(d.c.reference == reference).order_by(d.c.raised_at, d.c.id)).all()
-            complaints = s.execute(select(m).where(m.c.reference == reference).order_by(m.c.received_at, m.c.id)).all()
+            attendees = s.execute(statements.ATTENDEES, key).all()
+            events = s.execute(statements.EVENTS, key).all()
+            dissents = s.execute(statements.DISSENTS, key).all()
+            complaints = s.execute(statements.COMPLAINTS, key).all()
             roles: frozenset[str] = frozenset()
             if viewer is not None:
-                g = RoleGrantRow.__table__.c
-                grants = s.execute(select(g.role).where(g.person_id == viewer, g.area.in_((row.area, ALL_AREAS))))
+                grants = s.execute(statements.ROLES, {"person_id": viewer, "area": row.area})
                 roles = frozenset(r.role for r in grants)
         return CaseFile(
             _conference(row, attendees),
@@ -470,9 +468,9 @@ class SqlStore:
             s.merge(ConversationRefRow(person_id=person_id, reference=reference_json, updated_at=datetime.now(UTC)))
 
     def conversation_ref(self, person_id: str) -> str | None:
-        with self._read() as s:
-            row = s.get(ConversationRefRow, person_id)
-            return None if row is None else row.reference
+        with self._core_read() as conn:
+            found: str | None = conn.execute(statements.CONVERSATION_REF, {"person_id": person_id}).scalar()
+            return found
 
     def conferences_attended_by(self, person_id: str) -> list[Conference]:
         """Conferences listing the person as an attendee, by reference."""
