@@ -19,6 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot import edge, views
 from bot.commands import Command, ParseError, parse, usage
+from bot.identity import Identities
 from bot.views import Card
 from casework.clock import LONDON, parse_time
 from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPerson
@@ -116,6 +117,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self.delivery = delivery
         self.now = now
         self._refs: dict[str, tuple[str, str, str]] = {}
+        self.identities = Identities(casework.store)
         # Panel booking (casework.booking.Booker), wired by the composition root when available.
         self.booker: Any = None
 
@@ -124,19 +126,13 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
     async def _person(self, turn_context: TurnContext) -> Person | None:
         """By Entra object id, then by the Teams roster's email (GET .../members/{id})."""
         frm = turn_context.activity.from_property
-        store = self.casework.store
         if frm is None:
             return None
-        oid = getattr(frm, "aad_object_id", None)
-        if oid:
-            person = store.get_person(oid)
-            if person is not None:
-                return person
-        if frm.id:
-            email = await edge.member_email(turn_context, frm.id)
-            if email:
-                return store.find_person_by_email(email)
-        return None
+
+        async def email_of(user_id: str) -> str | None:
+            return await edge.member_email(turn_context, user_id)
+
+        return await self.identities.resolve(getattr(frm, "aad_object_id", None), frm.id, email_of)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         person = await self._person(turn_context)
