@@ -118,8 +118,6 @@ class CaseFile:
     events: tuple[CaseEvent, ...]
     dissents: tuple[Dissent, ...]
     complaints: tuple[Complaint, ...]
-    viewer_roles: frozenset[str] = frozenset()
-    """The roles, in the case's area, of the person it was read for (``load_case(viewer=...)``)."""
 
 
 REMINDER_STATES: tuple[str, ...] = (

@@ -378,12 +378,11 @@ class SqlStore:
             row = s.get(ConferenceRow, reference)
             return None if row is None else _conference(row)
 
-    def load_case(self, reference: str, viewer: str | None = None) -> CaseFile | None:
-        """The conference with its attendees, events, dissents and complaints, in one read transaction;
-        with ``viewer``, also that person's roles in the case's area (one transaction, not two).
+    def load_case(self, reference: str) -> CaseFile | None:
+        """The conference with its attendees, events, dissents and complaints, in one read transaction.
 
-        Core selects of plain rows rather than ORM instances: this is the read behind every
-        ``status`` and every card, and ORM identity-map bookkeeping was most of its cost.
+        Core selects of plain rows rather than ORM instances, with statements built once
+        (``store.statements``): this is the read behind every ``status`` and every card.
         """
         key = {"reference": reference}
         with self._core_read() as s:
@@ -394,16 +393,11 @@ class SqlStore:
             events = s.execute(statements.EVENTS, key).all()
             dissents = s.execute(statements.DISSENTS, key).all()
             complaints = s.execute(statements.COMPLAINTS, key).all()
-            roles: frozenset[str] = frozenset()
-            if viewer is not None:
-                grants = s.execute(statements.ROLES, {"person_id": viewer, "area": row.area})
-                roles = frozenset(r.role for r in grants)
         return CaseFile(
             _conference(row, attendees),
             tuple(_event(x) for x in events),
             tuple(_dissent(x) for x in dissents),
             tuple(_complaint(x) for x in complaints),
-            roles,
         )
 
     def update_conference(self, conference: Conference) -> Conference:

@@ -366,16 +366,3 @@ def test_load_case_is_the_same_as_the_separate_reads(store: SqlStore) -> None:
     assert list(case.dissents) == store.dissents_for("CPC-5")
     assert list(case.complaints) == store.complaints_for("CPC-5")
     assert store.load_case("CPC-404") is None
-
-
-def test_load_case_reads_the_viewers_roles_in_the_case_area(store: SqlStore) -> None:
-    from casework.records import Conference, RoleGrant
-
-    store.add_conference(Conference("CPC-8", "sussex", "initial"))
-    store.grant_role(RoleGrant("hos", "head_of_safeguarding", "sussex"))
-    store.grant_role(RoleGrant("hos", "complaints_manager", "london"))
-    store.grant_role(RoleGrant("hos", "admin", "*"))
-    case = store.load_case("CPC-8", viewer="hos")
-    assert case is not None and case.viewer_roles == {"head_of_safeguarding", "admin"}
-    plain = store.load_case("CPC-8")
-    assert plain is not None and plain.viewer_roles == frozenset()
