@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.commands import USAGE
 from cards.render import render
-from casework.clock import LONDON
+from casework.clock import spoken
 from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
 from casework.rules import Rule
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
@@ -37,13 +37,7 @@ STATUS_WORDS = {
 
 
 def when(ts: datetime | None) -> str:
-    if ts is None:
-        return "not dated"
-    local = ts.astimezone(LONDON)
-    text = local.strftime("%a %d %b %Y").replace(" 0", " ")
-    if (local.hour, local.minute, local.second) == (23, 59, 59):
-        return f"end of {text}"
-    return f"{text}, {local.strftime('%H:%M')}"
+    return "not dated" if ts is None else spoken(ts)
 
 
 def day(d: date) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from casework.clock import LONDON, end_of_day, to_local_iso
+from casework.clock import LONDON, end_of_day, spoken, to_local_iso
 from casework.errors import AlreadyDone, InvalidInput, NotEntitled, UnknownArea, UnknownConference, UnknownPerson
 from casework.events import Event
 from casework.packs import Area
@@ -272,7 +272,7 @@ class Booker:
     def _late(self, window: BookingWindow, end: datetime, delay_reason: str | None) -> None:
         if window.latest_end is not None and end > window.latest_end and not (delay_reason or "").strip():
             raise InvalidInput(
-                f"the meeting would end after {to_local_iso(window.latest_end)} ({window.explanation}); "
+                f"the meeting would end after {spoken(window.latest_end)} ({window.explanation}); "
                 "choose an earlier slot, swap a member, or record the reason for the delay"
             )
 

@@ -61,6 +61,16 @@ def parse_time(text: str, what: str = "time") -> datetime:
     return ts.astimezone(UTC)
 
 
+def spoken(ts: datetime) -> str:
+    """A moment as people read it in a card or a message: "Tue 1 Dec 2026, 08:04" (UK time), or
+    "end of Tue 15 Dec 2026" for a deadline at the end of a day."""
+    local = ts.astimezone(LONDON)
+    text = f"{local:%a} {local.day} {local:%b %Y}"
+    if (local.hour, local.minute, local.second) == (23, 59, 59):
+        return f"end of {text}"
+    return f"{text}, {local:%H:%M}"
+
+
 def to_local_iso(ts: datetime) -> str:
     """ISO 8601 with the Europe/London UTC offset of that moment, e.g. 2027-01-05T23:59:59+00:00."""
     return ts.astimezone(LONDON).isoformat(timespec="seconds")

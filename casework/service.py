@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from casework.clock import to_local_iso
+from casework.clock import spoken, to_local_iso
 from casework.errors import (
     AlreadyDone,
     EventOrderError,
@@ -248,7 +248,7 @@ class Casework:
         for d in self.store.dissents_for(conference.reference):
             if d.person_id == person_id and d.state in ("raised", "recorded"):
                 raise AlreadyDone(
-                    f"you already recorded dissent from {conference.reference} on {to_local_iso(d.raised_at)}; "
+                    f"you already recorded dissent from {conference.reference} on {spoken(d.raised_at)}; "
                     "it is with the chair and the reviewing manager"
                 )
         now = self.now()
@@ -404,7 +404,7 @@ class Casework:
         events = self._events(conference.reference)
         if any(e.name == event and e.at == at for e in events):
             raise AlreadyDone(
-                f"{event.replace('_', ' ')} on {to_local_iso(at)} is already recorded for {conference.reference}"
+                f"{event.replace('_', ' ')} on {spoken(at)} is already recorded for {conference.reference}"
             )
         if version != self.version_of(events):
             raise StaleAction("this card is out of date: the case changed since it was drawn; the current one is shown")
