@@ -8,6 +8,7 @@ answered with a refreshed card (``Action.Execute``) or, for clients that only kn
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -128,10 +129,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         frm = turn_context.activity.from_property
         if frm is None:
             return None
-
-        async def email_of(user_id: str) -> str | None:
-            return await edge.member_email(turn_context, user_id)
-
+        email_of = functools.partial(edge.member_email, turn_context)
         return await self.identities.resolve(getattr(frm, "aad_object_id", None), frm.id, email_of)
 
     async def on_turn(self, turn_context: TurnContext) -> None:

@@ -46,7 +46,7 @@ class Identities:
     async def resolve(self, object_id: str | None, user_id: str | None, email_of: EmailOf) -> Person | None:
         """The registered person, or None: by Entra object id, then by the roster's email for the
         Teams ``user_id`` (``email_of`` asks the channel; it is called only when needed)."""
-        keys = [k for k in (f"oid:{object_id}" if object_id else None, f"user:{user_id}" if user_id else None) if k]
+        keys = ([f"oid:{object_id}"] if object_id else []) + ([f"user:{user_id}"] if user_id else [])
         for key in keys:
             person = self._recall(key)
             if person is not None:

@@ -40,10 +40,6 @@ def when(ts: datetime | None) -> str:
     return "not dated" if ts is None else spoken(ts)
 
 
-def day(d: date) -> str:
-    return d.strftime("%a %d %b %Y").replace(" 0", " ")
-
-
 def words(name: str) -> str:
     return name.replace("_", " ")
 

@@ -61,14 +61,18 @@ def parse_time(text: str, what: str = "time") -> datetime:
     return ts.astimezone(UTC)
 
 
+def spoken_date(d: date) -> str:
+    """A date as people read it in a card or a message: "Tue 1 Dec 2026"."""
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
 def spoken(ts: datetime) -> str:
-    """A moment as people read it in a card or a message: "Tue 1 Dec 2026, 08:04" (UK time), or
-    "end of Tue 15 Dec 2026" for a deadline at the end of a day."""
+    """A moment as people read it: "Tue 1 Dec 2026, 08:04" (UK time), or "end of Tue 15 Dec 2026"
+    for a deadline at the end of a day."""
     local = ts.astimezone(LONDON)
-    text = f"{local:%a} {local.day} {local:%b %Y}"
-    if (local.hour, local.minute, local.second) == (23, 59, 59):
-        return f"end of {text}"
-    return f"{text}, {local:%H:%M}"
+    if local.timetz().replace(tzinfo=None) == END_OF_DAY:
+        return f"end of {spoken_date(local.date())}"
+    return f"{spoken_date(local.date())}, {local:%H:%M}"
 
 
 def to_local_iso(ts: datetime) -> str:

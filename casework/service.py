@@ -564,9 +564,8 @@ class Casework:
         conference = case.conference
         # The chair and the attendees, who ask most often, need no role lookup; anyone else needs an
         # oversight role in the case's area.
-        if not may_view(actor, conference, set()) and not may_view(
-            actor, conference, self.store.roles_of(actor, conference.area)
-        ):
+        roles = set() if may_view(actor, conference, set()) else self.store.roles_of(actor, conference.area)
+        if not may_view(actor, conference, roles):
             raise NotEntitled(f"case {conference.reference} is visible to its chair, attendees and managers only")
         return self._view(case)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from casework.calendar import NonWorkingDay, WorkingCalendar
-from casework.clock import END_OF_DAY, LONDON, add_months
+from casework.clock import END_OF_DAY, LONDON, add_months, spoken_date
 from casework.errors import InvalidInput
 from casework.periods import Period
 
@@ -85,13 +85,9 @@ class WorkingHours:
         return f"{self.start.strftime('%H:%M')}-{self.end.strftime('%H:%M')}"
 
 
-def _fmt_day(d: date) -> str:
-    return d.strftime("%a %d %b %Y").replace(" 0", " ")
-
-
 def _fmt_at(t: datetime) -> str:
     local = t.astimezone(LONDON)
-    return f"{_fmt_day(local.date())} {local.strftime('%H:%M')} {local.tzname()}"
+    return f"{spoken_date(local.date())} {local.strftime('%H:%M')} {local.tzname()}"
 
 
 def describe_time(t: datetime) -> str:
@@ -116,7 +112,7 @@ class Slot:
 
     def describe(self) -> str:
         s, e = self.start.astimezone(LONDON), self.end.astimezone(LONDON)
-        return f"{_fmt_day(s.date())} {s.strftime('%H:%M')}-{e.strftime('%H:%M')} {s.tzname()}"
+        return f"{spoken_date(s.date())} {s.strftime('%H:%M')}-{e.strftime('%H:%M')} {s.tzname()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +147,11 @@ class Shortfall:
             lines = []
             for d in blocked:
                 who = ", ".join(d.unavailable) if d.unavailable else "no common free time"
-                lines.append(f"{_fmt_day(d.day)}: {who}")
+                lines.append(f"{spoken_date(d.day)}: {who}")
             parts.append("Busy: " + "; ".join(lines) + ".")
         if self.skipped:
             parts.append(
-                "Not working days: " + ", ".join(f"{_fmt_day(s.day)} ({s.reason})" for s in self.skipped) + "."
+                "Not working days: " + ", ".join(f"{spoken_date(s.day)} ({s.reason})" for s in self.skipped) + "."
             )
         if self.first_after is not None:
             parts.append(f"First slot after the deadline: {self.first_after.describe()}.")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_months, to_local_iso
+from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_months, spoken_date, to_local_iso
 from casework.events import Event, index_events
 from casework.packs import Area
 from casework.rules import Candidate, Rule
@@ -290,13 +290,9 @@ def evaluate(
     return Timeline(area, process, out, now)
 
 
-def _fmt_day(d: date) -> str:
-    return d.strftime("%a %d %b %Y").replace(" 0", " ")
-
-
 def _fmt_time(t: datetime) -> str:
     local = t.astimezone(LONDON)
-    return f"{_fmt_day(local.date())} {local.strftime('%H:%M')} {local.tzname()}"
+    return f"{spoken_date(local.date())} {local.strftime('%H:%M')} {local.tzname()}"
 
 
 def explain(d: Deadline) -> str:
@@ -332,14 +328,14 @@ def explain(d: Deadline) -> str:
         if c.period and c.period.unit == "hours" and not d.area.hours_mean_working_days:
             text += f": {c.period.amount} elapsed hours, to {_fmt_time(item.due)}"
         else:
-            text += f": to the end of {_fmt_day(item.due.astimezone(LONDON).date())}"
+            text += f": to the end of {spoken_date(item.due.astimezone(LONDON).date())}"
             if c.period and c.period.unit in ("working_days", "hours"):
                 text += ", the start day not counted, weekends skipped"
                 skipped = d.area.calendar.skipped_between(
                     item.start.astimezone(LONDON).date(), item.due.astimezone(LONDON).date()
                 )
                 if skipped:
-                    text += "; also skipped: " + ", ".join(f"{_fmt_day(s.day)} ({s.reason})" for s in skipped)
+                    text += "; also skipped: " + ", ".join(f"{spoken_date(s.day)} ({s.reason})" for s in skipped)
         if c.extended and item.period_text == c.extended.text:
             text += " (extended period authorised)"
         if c.source:

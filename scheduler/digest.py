@@ -21,7 +21,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.views import when
-from casework.clock import LONDON, add_months, end_of_day
+from casework.clock import LONDON, add_months, end_of_day, spoken_date
 from casework.events import Event
 from casework.packs import Area
 from casework.ports import CaseStore
@@ -86,7 +86,7 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        return f"Complaints digest: {self.area_name}, {self.day.strftime('%a %d %b %Y').replace(' 0', ' ')}"
+        return f"Complaints digest: {self.area_name}, {spoken_date(self.day)}"
 
 
 STAGE_LABELS = {"stage1": "Stage 1", "stage2": "Stage 2", "panel": "Panel"}

@@ -374,9 +374,10 @@ class SqlStore:
         return found
 
     def get_conference(self, reference: str) -> Conference | None:
-        with self._read() as s:
-            row = s.get(ConferenceRow, reference)
-            return None if row is None else _conference(row)
+        key = {"reference": reference}
+        with self._core_read() as s:
+            row = s.execute(statements.CONFERENCE, key).first()
+            return None if row is None else _conference(row, s.execute(statements.ATTENDEES, key).all())
 
     def load_case(self, reference: str) -> CaseFile | None:
         """The conference with its attendees, events, dissents and complaints, in one read transaction.
@@ -496,13 +497,8 @@ class SqlStore:
             return _dissent(row)
 
     def dissents_for(self, reference: str) -> list[Dissent]:
-        with self._read() as s:
-            rows = s.scalars(
-                select(DissentRow)
-                .where(DissentRow.reference == reference)
-                .order_by(DissentRow.raised_at, DissentRow.id)
-            )
-            return [_dissent(r) for r in rows]
+        with self._core_read() as s:
+            return [_dissent(r) for r in s.execute(statements.DISSENTS, {"reference": reference})]
 
     def get_dissent(self, dissent_id: int) -> Dissent | None:
         with self._read() as s:
@@ -549,13 +545,8 @@ class SqlStore:
             return _complaint(row)
 
     def complaints_for(self, reference: str) -> list[Complaint]:
-        with self._read() as s:
-            rows = s.scalars(
-                select(ComplaintRow)
-                .where(ComplaintRow.reference == reference)
-                .order_by(ComplaintRow.received_at, ComplaintRow.id)
-            )
-            return [_complaint(r) for r in rows]
+        with self._core_read() as s:
+            return [_complaint(r) for r in s.execute(statements.COMPLAINTS, {"reference": reference})]
 
     def set_complaint_stage(self, complaint_id: int, stage: str) -> None:
         with self._write() as s:
@@ -580,13 +571,8 @@ class SqlStore:
 
     def events_for(self, reference: str) -> list[CaseEvent]:
         """A case's events in time order (recording order breaks ties)."""
-        with self._read() as s:
-            rows = s.scalars(
-                select(CaseEventRow)
-                .where(CaseEventRow.reference == reference)
-                .order_by(CaseEventRow.at, CaseEventRow.id)
-            )
-            return [_event(r) for r in rows]
+        with self._core_read() as s:
+            return [_event(r) for r in s.execute(statements.EVENTS, {"reference": reference})]
 
     # -- audit -----------------------------------------------------------------------------------
 
