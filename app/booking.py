@@ -219,7 +219,7 @@ def _open(credential: Any = None) -> _Ctx:
     cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
     if cat.errors:
         raise InvalidInput(f"{cat.errors[0]} (run 'cpc procedures check')")
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, **settings.engine_options())
     bookings = SqlBookings(store.engine)
     ports = build_ports(settings, bookings, credential)
     booker = build_booker(settings, store, cat.areas, lambda: datetime.now(UTC), ports, bookings)
@@ -351,7 +351,7 @@ def cmd_mail_drain(args: argparse.Namespace) -> int:
     try:
         from store.sql import open_store
 
-        ctx_store = open_store(settings.database_url)
+        ctx_store = open_store(settings.database_url, **settings.engine_options())
         ports = build_ports(settings, SqlBookings(ctx_store.engine))
         report = asyncio.run(ports.mail.drain(wait_up_to=args.wait))
     finally:

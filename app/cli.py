@@ -117,7 +117,8 @@ def _store() -> object:
     from app.settings import load_settings
     from store.sql import open_store
 
-    return open_store(load_settings().database_url)
+    settings = load_settings()
+    return open_store(settings.database_url, **settings.engine_options())
 
 
 def cmd_db(args: argparse.Namespace) -> int:

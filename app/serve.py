@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from app.booking import MailDrainJob, PollResponsesJob, build_booker, build_ports
+from app.drawings import BotDrawings
 from app.procedures import load_catalogue
 from app.settings import Settings
 from bot.app import BOT_KEY, create_app, is_loopback
@@ -20,6 +21,7 @@ from scheduler.digest import DigestJob
 from scheduler.runner import CronJob, IntervalJob, Scheduler
 from scheduler.sweep import Sweep
 from store.bookings import SqlBookings
+from store.engine import Readiness
 from store.sql import SqlStore, open_store
 
 log = logging.getLogger("cpc.serve")
@@ -49,14 +51,15 @@ def build(
     if catalogue.errors:
         raise RefusedToStart(f"{catalogue.errors[0]} (run 'cpc procedures check')")
     digest_at = parse_clock_time(settings.digest_time)
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, **settings.engine_options())
     casework = Casework(store, catalogue.areas, now)
     # Microsoft Graph when credentials are configured, the file outbox and a local calendar otherwise.
     bookings = SqlBookings(store.engine)
     ports = build_ports(settings, bookings, graph_credential)
     outbox = ports.outbox
     scheduler = Scheduler()
-    app = create_app(settings, casework, outbox, now, credentials_factory, scheduler)
+    readiness = Readiness(store.engine, settings.db_ready_timeout)
+    app = create_app(settings, casework, outbox, now, credentials_factory, scheduler, readiness)
     bot = app[BOT_KEY]
     bot.booker = build_booker(settings, store, catalogue.areas, now, ports, bookings)
     scheduler.add(
@@ -83,11 +86,13 @@ def build(
         catalogue.areas,
         delivery,
         now,
+        BotDrawings(casework),
         batch=settings.reminder_batch,
         lease_seconds=settings.reminder_lease_seconds,
     )
     app[SWEEP_KEY] = sweep
-    bot.delivery.teams = delivery.send  # notices share the reminders' rate limits and retries
+    bot.delivery.teams = delivery.send  # decline cards share the reminders' rate limits and retries
+    bot.kick = sweep.kick  # notices committed by a turn go out at once, not at the next minute
     scheduler.add(IntervalJob("reminder-sweep", sweep.job, settings.sweep_interval_seconds, run_at_start=True))
     digest = DigestJob(store, catalogue.areas, outbox, now, digest_at)
     scheduler.add(CronJob("complaints-digest", digest.job, digest_at.hour, digest_at.minute))

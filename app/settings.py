@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,23 @@ class Settings(BaseSettings):
         default=f"sqlite:///{ROOT / 'var' / 'cpc.sqlite3'}",
         description="SQLAlchemy URL; SQLite by default, postgresql+psycopg://... for several instances",
     )
+    # Time limits on the database (store/engine.py), in seconds; on PostgreSQL 0 means no limit.
+    db_connect_timeout: float = Field(default=5.0, ge=0, description="PostgreSQL: how long connecting may take")
+    db_statement_timeout: float = Field(
+        default=15.0, ge=0, description="PostgreSQL: how long any one statement may run before it is cancelled"
+    )
+    db_lock_timeout: float = Field(
+        default=5.0, ge=0, description="PostgreSQL: how long a statement may wait for a lock (a row, a table)"
+    )
+    db_busy_timeout: float = Field(default=30.0, ge=0, description="SQLite: how long a writer waits for another's lock")
+    db_pool_size: int = Field(default=5, ge=1, description="database connections kept open in the pool")
+    db_max_overflow: int = Field(default=10, ge=0, description="connections allowed beyond the pool when it is busy")
+    db_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="threads that run store calls off the event loop; default db_pool_size + db_max_overflow",
+    )
+    db_ready_timeout: float = Field(default=2.0, gt=0, description="how long /readyz waits for the database")
     procedures_dir: str = Field(
         default="",
         description="Extra directory (or several, separated by ':') of procedure packs; a pack there "
@@ -70,6 +88,21 @@ class Settings(BaseSettings):
     )
 
     response_poll_seconds: float = Field(default=900, description="how often invitation responses are polled")
+
+    def engine_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``store.engine.make_engine`` from these settings."""
+        return {
+            "connect_timeout": self.db_connect_timeout,
+            "statement_timeout": self.db_statement_timeout,
+            "lock_timeout": self.db_lock_timeout,
+            "busy_timeout": self.db_busy_timeout,
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+        }
+
+    def executor_threads(self) -> int:
+        """The size of the event loop's default executor: one thread per connection the pool may open."""
+        return self.db_threads if self.db_threads is not None else self.db_pool_size + self.db_max_overflow
 
     def extra_pack_dirs(self) -> list[Path]:
         return [Path(p) for p in self.procedures_dir.split(":") if p.strip()]

@@ -33,7 +33,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, make_url, text, update
 
-from store.sql import REMINDERS, SqlStore, open_store
+from store.rows import REMINDERS
+from store.sql import SqlStore, open_store
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COLUMNS = (

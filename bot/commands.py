@@ -16,6 +16,8 @@ _TAGS = re.compile(r"<[^>]{0,200}>")
 USAGE: dict[str, tuple[str, str]] = {
     "help": ("help", "what the bot can do"),
     "dissent": ("dissent CPC-123 <reason>", "record formal dissent from a conference decision (or just: dissent)"),
+    "dissent amend": ("dissent amend CPC-123 <new reason>", "change your reason until the chair records it"),
+    "dissent withdraw": ("dissent withdraw CPC-123", "withdraw your dissent before it is decided"),
     "complaint": ("complaint CPC-123", "record a complaint by a child or family (chair or complaints manager)"),
     "status": ("status CPC-123", "the case's timeline: every deadline, red/amber/green, with its source"),
     "deadlines": ("deadlines", "what you are responsible for next, soonest first"),
@@ -25,6 +27,7 @@ USAGE: dict[str, tuple[str, str]] = {
     "outcome": ("outcome CPC-123", "record a complaint's outcome"),
     "conference link": ("conference link CPC-123", "in a meeting chat: link it to the conference"),
     "audit": ("audit CPC-123", "the case's audit trail (authorised roles)"),
+    "correct": ("correct CPC-123", "withdraw a wrongly recorded step, giving a reason (chair, complaints manager)"),
 }
 
 
@@ -70,11 +73,23 @@ def parse(raw: str) -> Command | ParseError:
     if head == "dissent":
         if not rest:
             return Command("dissent")
+        sub = rest[0].lower()
+        if sub in ("amend", "withdraw"):
+            name = f"dissent {sub}"
+            args = rest[1:]
+            # In a linked meeting chat the reference may be left out, as for dissent itself.
+            has_ref = bool(args) and any(ch.isdigit() for ch in args[0]) and len(args[0]) <= 40
+            reference, text = (args[0], " ".join(args[1:])) if has_ref else (None, " ".join(args))
+            if sub == "withdraw" and text:
+                return ParseError(usage(name))
+            if sub == "amend" and not text:
+                return ParseError(usage(name))
+            return Command(name, reference, text)
         # "dissent <reason>" in a linked meeting chat has no reference: the bot decides.
         if any(ch.isdigit() for ch in rest[0]) and len(rest[0]) <= 40:
             return Command("dissent", rest[0], " ".join(rest[1:]))
         return Command("dissent", None, " ".join(rest))
-    if head in ("complaint", "status", "decide", "stage2", "panel", "outcome", "audit"):
+    if head in ("complaint", "status", "decide", "stage2", "panel", "outcome", "audit", "correct"):
         if len(rest) != 1:
             return ParseError(usage(head))
         return Command(head, rest[0])

@@ -8,6 +8,7 @@ answered with a refreshed card (``Action.Execute``) or, for clients that only kn
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Mapping
@@ -21,9 +22,11 @@ from botbuilder.schema import Activity, ActivityTypes
 from bot import edge, views
 from bot.commands import Command, ParseError, parse, usage
 from bot.identity import Identities
+from bot.notices import draw_notice
 from bot.views import Card
-from casework.clock import LONDON, parse_time
-from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPerson
+from casework.clock import LONDON, parse_time, start_of_day
+from casework.errors import AlreadyDone, CaseworkError, InvalidInput, StaleAction, UnknownPerson
+from casework.lifecycle import StepNotValid
 from casework.records import Person
 from casework.service import Casework, Changed, Notice
 from graph.outbox import FileOutbox
@@ -44,7 +47,7 @@ class TeamsSend(Protocol):
 
 @dataclass
 class Delivery:
-    """Proactive delivery of notices: Teams first, then email, never dropped."""
+    """Cards pushed outside the notice outbox (the decline prompt of the invitation-response job)."""
 
     adapter: Any
     app_id: str
@@ -61,19 +64,6 @@ class Delivery:
         except (edge.SendFailed, ValueError):
             return False
         return True
-
-    async def deliver(self, notice: Notice, card: Card, subject: str, text: str) -> str:
-        store = self.casework.store
-        ref = store.conversation_ref(notice.person_id)
-        if ref is not None and await self.to_teams(ref, card):
-            return "teams"
-        person = store.get_person(notice.person_id)
-        if person is None:
-            log.warning("notice %s for an unknown person could not be delivered", notice.kind)
-            return "undeliverable"
-        key = f"{notice.kind}-{notice.reference}-{notice.dissent_id or 0}-{notice.person_id}"
-        self.outbox.send_email(person.email, subject, text, None, key)
-        return "email"
 
 
 def _card_activity(card: Card) -> Activity:
@@ -108,8 +98,8 @@ def _str(data: Mapping[str, Any], key: str, what: str) -> str:
     return v.strip()
 
 
-class _Bad(CaseworkError):
-    pass
+class _Bad(InvalidInput):
+    """A card's data is missing or malformed: the form comes back with the message beside it."""
 
 
 class ChallengeBot(ActivityHandler):  # type: ignore[misc]
@@ -121,6 +111,9 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self.identities = Identities(casework.store)
         # Panel booking (casework.booking.Booker), wired by the composition root when available.
         self.booker: Any = None
+        # Asks the sweep to deliver queued notices now (wired by the composition root); notices are
+        # rows written in the action's own transaction, so a crash before this loses nothing.
+        self.kick: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ identity
 
@@ -143,7 +136,8 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                 activity = turn_context.activity
                 key = (activity.conversation.id, activity.service_url, activity.from_property.id)
                 if self._refs.get(person.id) != key:
-                    self.casework.store.save_conversation_ref(person.id, edge.reference_to_json(activity))
+                    ref_json = edge.reference_to_json(activity)
+                    await asyncio.to_thread(self.casework.store.save_conversation_ref, person.id, ref_json)
                     self._refs[person.id] = key
         await super().on_turn(turn_context)
 
@@ -163,25 +157,38 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             card = await self._card_action(turn_context)
             await turn_context.send_activity(_card_activity(card))
             return
+        cmd = parse(activity.text or "")
+        chat_id = activity.conversation.id if activity.conversation else None
+        person = turn_context.turn_state.get("cpc.person")
         try:
-            reply = await self._command(turn_context, parse(activity.text or ""))
+            # Store calls run on the worker pool, never on the event loop (issue 9 item 6).
+            reply = await asyncio.to_thread(self._command, person, cmd, chat_id)
         except CaseworkError as exc:
             reply = str(exc)
+        self._after(reply)
+        if isinstance(reply, Reply):
+            reply = reply.body
         if isinstance(reply, str):
             await turn_context.send_activity(MessageFactory.text(reply))
         else:
             await turn_context.send_activity(_card_activity(reply))
 
-    async def _command(self, turn_context: TurnContext, cmd: Command | ParseError) -> Card | str:
+    def _after(self, reply: object) -> None:
+        """Wake the sweep when the action queued notices (they were committed with it)."""
+        if isinstance(reply, Reply) and reply.notified:
+            self.kick()
+
+    def _command(self, person: Person | None, cmd: Command | ParseError, chat_id: str | None) -> Card | str | Reply:
+        """One typed command, run on a worker thread: casework decides, views draw."""
         if isinstance(cmd, ParseError):
             return cmd.message
         if cmd.name == "help":
-            intro = None if turn_context.turn_state.get("cpc.person") else str(UnknownPerson())
-            return views.help_card(intro)
-        me = self._me(turn_context)
+            return views.help_card(None if person else str(UnknownPerson()))
+        if person is None:
+            raise UnknownPerson()
+        me = person
         cw = self.casework
         now = self.now()
-        chat_id = turn_context.activity.conversation.id if turn_context.activity.conversation else None
         if cmd.name == "dissent":
             if not cmd.text and cmd.reference is None:
                 windows = cw.open_windows(me.id)
@@ -190,7 +197,18 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                 return views.dissent_form(windows)
             if not cmd.text:
                 return usage("dissent")
-            return await self._raise_dissent(me, cmd.reference, cmd.text, chat_id)
+            return self._raise_dissent(me, cmd.reference, cmd.text, chat_id)
+        if cmd.name == "dissent amend":
+            if not cmd.text:
+                return usage("dissent amend")
+            changed = cw.amend_dissent(me.id, cmd.reference, cmd.text, chat_id)
+            return Reply(views.result_card("Dissent amended", changed.summary + "."), bool(changed.notices))
+        if cmd.name == "dissent withdraw":
+            changed = cw.withdraw_dissent(me.id, cmd.reference, chat_id)
+            card = views.result_card(
+                "Dissent withdrawn", changed.summary + ". The record keeps that it was made.", "Default"
+            )
+            return Reply(card, bool(changed.notices))
         if cmd.name == "status":
             return views.timeline_card(cw.view(me.id, cmd.reference or ""), now)
         if cmd.name == "deadlines":
@@ -209,10 +227,12 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             if not view.complaints:
                 ref = view.conference.reference
                 return f"There is no complaint about {ref}. Type: complaint {ref}"
-            return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now)
+            return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now, cw.complaint_next(view))
         if cmd.name == "outcome":
             view = cw.require_stage_role(me.id, cmd.reference or "")
             return views.outcome_form(view)
+        if cmd.name == "correct":
+            return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
         if cmd.name == "conference link":
             if chat_id is None:
                 return usage("conference link")
@@ -223,12 +243,11 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)
         return usage("help")
 
-    async def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Card:
+    def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Reply:
         cw = self.casework
         result = cw.raise_dissent(me.id, reference, reason, chat_id)
         view = cw.view(me.id, result.conference.reference)
-        await self._deliver(result.notices)
-        return views.dissent_confirmation(result.dissent, result.window_due, view)
+        return Reply(views.dissent_confirmation(result.dissent, result.window_due, view), bool(result.notices))
 
     # ------------------------------------------------------------------ card actions
 
@@ -243,28 +262,74 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         verb, data = _data(turn_context.activity)
         try:
             me = self._me(turn_context)
-            return await self._act(me, verb, data)
+            if verb in ("panel.replace", "panel.slots", "panel.reschedule"):
+                return await self._panel_action(me, verb, data)
+            result = await asyncio.to_thread(self._act_refused_kept, me, verb, data)
         except AlreadyDone as exc:
             return views.result_card("Already done", f"{exc}. Nothing was changed.", "Default")
         except StaleAction as exc:
             return views.result_card("This card is out of date", f"{exc}. Nothing was changed.", "Warning")
         except CaseworkError as exc:
             return views.result_card("Not done", str(exc), "Attention")
+        self._after(result)
+        body = result.body if isinstance(result, Reply) else result
+        return body if isinstance(body, dict) else views.result_card("Done", body)
 
-    async def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card:
+    def _act_refused_kept(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
+        """A refused form comes back as the same form, with what was typed and the error beside it."""
+        try:
+            return self._act(me, verb, data)
+        except (InvalidInput, StepNotValid) as exc:  # not refusals of who may act: those get no form
+            again = self._form_again(verb, data, str(exc))
+            if again is None:
+                raise
+            return again
+
+    def _form_again(self, verb: str | None, data: Mapping[str, Any], error: str) -> Card | None:
+        reference = data.get("reference")
+        if not isinstance(reference, str) or not reference.strip():
+            return None
+        today = self.now().astimezone(LONDON).date()
+        if verb == "complaint.submit":
+            return views.complaint_form(reference.strip().upper(), today, typed=data, error=error)
+        command = data.get("command")
+        if verb == "step.submit" and command in ("stage2", "panel"):
+            try:
+                view = self.casework.system_view(reference)
+            except CaseworkError:
+                return None
+            valid = self.casework.complaint_next(view)
+            return views.step_form(view, command, today, self.now(), valid, typed=data, error=error)
+        return None
+
+    def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
         cw = self.casework
         if verb == "dissent.submit":
-            return await self._raise_dissent(
+            return self._raise_dissent(
                 me, _str(data, "reference", "the conference"), _str(data, "reason", "your reason"), None
             )
         if verb == "dissent.record":
             changed = cw.record_dissent(me.id, _int(data, "dissent"), _str(data, "state", "the card's state"))
-            await self._deliver(changed.notices)
-            return views.result_card(
+            card = views.result_card(
                 "Dissent recorded",
-                f"{changed.summary}. Your line manager and the reviewing manager have been told.",
+                f"{changed.summary}. Your line manager and the reviewing manager are being told.",
                 facts=[("Conference", changed.reference)],
             )
+            return Reply(card, bool(changed.notices))
+        if verb == "dissent.decline":
+            changed = cw.decline_dissent(
+                me.id,
+                _int(data, "dissent"),
+                _str(data, "reasons", "your reasons for declining"),
+                _str(data, "state", "the card's state"),
+            )
+            card = views.result_card(
+                "Late dissent declined",
+                f"{changed.summary}. The professional is being told, with your reasons kept on the record.",
+                "Default",
+                facts=[("Conference", changed.reference)],
+            )
+            return Reply(card, bool(changed.notices))
         if verb == "dissent.decide":
             decision = _str(data, "decision", "a decision")
             if decision not in ("uphold", "not_upheld"):
@@ -276,10 +341,9 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                 _str(data, "reasons", "the reasons"),
                 _str(data, "state", "the card's state"),
             )
-            await self._deliver(changed.notices)
-            return self._changed_card(me, changed, "Decision recorded")
+            return Reply(self._decision_card(me, changed), bool(changed.notices))
         if verb == "complaint.submit":
-            received = _date(_str(data, "received", "the date received"))
+            received = _given(_str(data, "received", "the date received"), str(data.get("received_time") or ""))
             changed = cw.record_complaint(
                 me.id,
                 _str(data, "reference", "the conference"),
@@ -287,11 +351,11 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                 _str(data, "complainant", "the complainant"),
                 _str(data, "grounds", "the grounds"),
                 str(data.get("summary") or ""),
+                confirm_repeat=str(data.get("second") or "").lower() == "true",
             )
-            await self._deliver(changed.notices)
-            return self._changed_card(me, changed, "Complaint recorded")
+            return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
         if verb == "step.submit":
-            at = _date(_str(data, "date", "the date"), str(data.get("time") or "09:00"))
+            at = _date(_str(data, "date", "the date"), str(data.get("time") or ""))
             changed = cw.record_step(
                 me.id,
                 _str(data, "reference", "the conference"),
@@ -309,10 +373,17 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                 _str(data, "version", "the card's version"),
             )
             return self._changed_card(me, changed, "Outcome recorded")
+        if verb == "correct.submit":
+            changed = cw.correct(
+                me.id,
+                _str(data, "reference", "the conference"),
+                _str(data, "item", "what to withdraw"),
+                _str(data, "reason", "the reason for the correction"),
+                _str(data, "version", "the card's version"),
+            )
+            return self._changed_card(me, changed, "Corrected")
         if verb in ("open.status", "open.decide", "open.dissent"):
             return self._open(me, verb, _str(data, "reference", "the conference"))
-        if verb in ("panel.replace", "panel.slots", "panel.reschedule"):
-            return await self._panel_action(me, verb, data)
         raise _Bad("this card action is not recognised; open a fresh card with the command")
 
     async def _panel_action(self, me: Person, verb: str, data: Mapping[str, Any]) -> Card:
@@ -398,6 +469,24 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             )
         return views.timeline_card(cw.view(me.id, reference), self.now())
 
+    def _decision_card(self, me: Person, changed: Changed) -> Card:
+        """The reviewing manager's confirmation: what this decision means, and nothing left over from
+        another dissent on the case (a "not upheld" must not say "hold the reconvened conference")."""
+        d = changed.dissent
+        facts = [("Conference", changed.reference)]
+        if d is not None and d.state == "upheld":
+            view = self.casework.view(me.id, changed.reference)
+            facts += [
+                (dl.rule.title, views.when(dl.due))
+                for t in view.timelines
+                for dl in t.deadlines
+                if dl.status == "pending" and dl.due is not None and "dissent_upheld" in dl.rule.start_events()
+            ][:1]
+            message = f"{changed.summary}. The chair and the professional are being told."
+        else:
+            message = f"{changed.summary}. The professional and the chair are being told; the decision stands."
+        return views.result_card("Decision recorded", message, facts=facts)
+
     def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
         view = self.casework.view(me.id, changed.reference)
         due = [
@@ -420,9 +509,10 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             at = parse_time(str(raw)) if raw else self.now()
         except CaseworkError:
             at = self.now()
-        changed = self.casework.meeting_event(activity.conversation.id, activity.name == MEETING_START, at)
-        if changed is not None:
-            await self._deliver(changed.notices)
+        started = activity.name == MEETING_START
+        changed = await asyncio.to_thread(self.casework.meeting_event, activity.conversation.id, started, at)
+        if changed is not None and changed.notices:
+            self.kick()
 
     async def on_members_added_activity(self, members_added: list[Any], turn_context: TurnContext) -> None:
         recipient = turn_context.activity.recipient
@@ -431,49 +521,31 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ notices
 
-    async def _deliver(self, notices: tuple[Notice, ...]) -> None:
-        for notice in notices:
-            try:
-                card, subject, text = self._notice_card(notice)
-                await self.delivery.deliver(notice, card, subject, text)
-            except CaseworkError as exc:  # a notice that cannot be drawn is logged, never raised to the user
-                log.warning("notice %s on %s not drawn: %s", notice.kind, notice.reference, type(exc).__name__)
-
-    def _notice_card(self, notice: Notice) -> tuple[Card, str, str]:
-        cw = self.casework
-        ref = notice.reference
-        conference = cw.conference(ref)
-        dissent = cw.store.get_dissent(notice.dissent_id) if notice.dissent_id is not None else None
-        view = cw.system_view(ref)
-        if notice.kind == "chair_prompt" and dissent is not None:
-            card = views.chair_prompt(dissent, view, cw.window_due(conference))
-            return card, f"Dissent raised: {ref}", f"A dissent was raised on {ref}. Open Teams to record it."
-        if notice.kind == "decision_request" and dissent is not None:
-            card = views.decision_card(dissent, view)
-            return card, f"Decision needed: dissent on {ref}", f"A dissent on {ref} awaits your decision."
-        if notice.kind == "decision_made" and dissent is not None:
-            outcome = "upheld: the conference will be reconvened" if dissent.state == "upheld" else "not upheld"
-            card = views.notice_card(f"Dissent decided: {ref}", f"The reviewing manager's decision: {outcome}.")
-            return card, f"Dissent decided: {ref}", f"The dissent on {ref} was {outcome}."
-        if notice.kind == "line_manager_notice":
-            card = views.notice_card(f"Dissent recorded: {ref}", "A dissent was recorded at a conference you oversee.")
-            return card, f"Dissent recorded: {ref}", f"A dissent was recorded on {ref}."
-        if notice.kind == "complaint_logged":
-            card = views.notice_card(f"Complaint received: {ref}", "A complaint about the conference was recorded.")
-            return card, f"Complaint received: {ref}", f"A complaint about {ref} was recorded."
-        due = cw.window_due(conference)
-        card = views.notice_card(
-            f"Conference {ref} has ended",
-            f"You may record dissent until {views.when(due)}." if due else "You may record dissent.",
-            source=f"Type: dissent {ref} <reason>",
-        )
-        return card, f"Conference {ref} ended", f"You may record dissent on {ref} until {views.when(due)}."
+    def draw_notice(self, notice: Notice) -> tuple[Card, str, str]:
+        """The card, email subject and email text of a queued notice (the sweep calls this)."""
+        return draw_notice(self.casework, notice)
 
 
-def _date(text: str, clock: str = "09:00") -> datetime:
+@dataclass(frozen=True)
+class Reply:
+    """A reply, and whether the action queued notices (so the sweep is woken to send them)."""
+
+    body: Card | str
+    notified: bool = False
+
+
+def _given(text: str, clock: str) -> date | datetime:
+    """A date as the user gave it: with a time when one was typed, else a plain date (issue 9 item 4)."""
     try:
-        d = date.fromisoformat(text[:10])
-        t = time.fromisoformat(clock[:5]) if clock else time(9, 0)
+        d = date.fromisoformat(text.strip()[:10])
+        if not clock.strip():
+            return d
+        return datetime.combine(d, time.fromisoformat(clock.strip()[:5]), tzinfo=LONDON)
     except ValueError:
-        raise _Bad("give the date as YYYY-MM-DD (and the time as HH:MM)") from None
-    return datetime.combine(d, t, tzinfo=LONDON)
+        raise _Bad("give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)") from None
+
+
+def _date(text: str, clock: str = "") -> datetime:
+    """A step's date: with no time typed, the day's start (the step is compared by date)."""
+    given = _given(text, clock)
+    return given if isinstance(given, datetime) else start_of_day(given)

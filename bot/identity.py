@@ -14,6 +14,7 @@ moment after the bot told them it did not know them is recognised on their very 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -51,10 +52,10 @@ class Identities:
             person = self._recall(key)
             if person is not None:
                 return person
-        person = self._store.get_person(object_id) if object_id else None
+        person = await asyncio.to_thread(self._store.get_person, object_id) if object_id else None
         if person is None and user_id:
             email = await email_of(user_id)
-            person = self._store.find_person_by_email(email) if email else None
+            person = await asyncio.to_thread(self._store.find_person_by_email, email) if email else None
         if person is not None:
             for key in keys:
                 self._remember(key, person)

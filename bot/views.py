@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from bot.commands import USAGE
 from cards.render import render
 from casework.clock import spoken
+from casework.commands.corrections import Correctable, describe
 from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
 from casework.rules import Rule
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
@@ -146,18 +147,41 @@ def decision_card(dissent: Dissent, view: CaseView) -> Card:
     )
 
 
-def complaint_form(reference: str, today: date) -> Card:
+def _typed(typed: Mapping[str, Any] | None, key: str, default: str = "") -> str:
+    """What the user typed into a refused form, so it comes back filled in (issue 9 item 4)."""
+    value = (typed or {}).get(key)
+    return value.strip()[:2000] if isinstance(value, str) else default
+
+
+def complaint_form(reference: str, today: date, typed: Mapping[str, Any] | None = None, error: str = "") -> Card:
     return render(
         "complaint_form",
         reference=reference,
         today=today.isoformat(),
+        received=_typed(typed, "received", today.isoformat()),
+        received_time=_typed(typed, "received_time"),
+        complainant=_typed(typed, "complainant"),
+        grounds_value=_typed(typed, "grounds"),
+        summary=_typed(typed, "summary"),
+        error=error,
+        offer_second="second complaint" in error,
         roles=[{"title": r.capitalize(), "value": r} for r in COMPLAINANT_ROLES],
         grounds=[{"title": t, "value": k} for k, t in COMPLAINT_GROUNDS.items()],
     )
 
 
-def step_form(view: CaseView, command: str, today: date, now: datetime) -> Card:
-    allowed = [e for e in STEP_EVENTS[command] if e in view.area.events]
+def step_form(
+    view: CaseView,
+    command: str,
+    today: date,
+    now: datetime,
+    valid: Sequence[Any],
+    typed: Mapping[str, Any] | None = None,
+    error: str = "",
+) -> Card:
+    """The steps of ``command`` that the complaint's lifecycle allows now (``valid``, from casework)."""
+    offered = set(STEP_EVENTS[command]) & set(view.area.events)
+    steps = [s for s in valid if s.event in offered]
     due = [
         {"label": d.rule.title, "value": f"{_deadline_text(d)} ({d.rule.source})"}
         for t in view.timelines
@@ -165,15 +189,40 @@ def step_form(view: CaseView, command: str, today: date, now: datetime) -> Card:
         for d in t.deadlines
         if d.status in ("pending", "missed") and d.applicable
     ]
+    if steps:
+        nxt = "Steps that can be recorded now: " + "; ".join(f"{s.title} ({s.source})" for s in steps)
+    elif valid:
+        nxt = "Nothing here can be recorded yet. Next: " + "; ".join(f"{s.title} ({s.source})" for s in valid)
+    else:
+        nxt = "The complaint has no further steps to record."
     return render(
         "step_form",
         title="Stage 1 and 2 steps" if command == "stage2" else "Panel steps",
         reference=view.conference.reference,
         due=due or [{"label": "Open deadlines", "value": "none"}],
-        events=[{"title": words(e).capitalize(), "value": e} for e in allowed],
+        events=[{"title": s.title, "value": s.event} for s in steps],
+        has_steps=bool(steps),
+        next=nxt,
         today=today.isoformat(),
+        date=_typed(typed, "date", today.isoformat()),
+        time=_typed(typed, "time"),
+        event=_typed(typed, "event"),
+        error=error,
         command=command,
         version=view.version,
+    )
+
+
+def correction_form(correctable: Correctable) -> Card:
+    """``correct CPC-123``: the steps this person may withdraw, newest first (casework decides which)."""
+    items = [{"title": label, "value": value} for value, label in describe(correctable.events)]
+    return render(
+        "correction_form",
+        reference=correctable.conference.reference,
+        items=items,
+        some=bool(items),
+        none=not items,
+        version=correctable.version,
     )
 
 

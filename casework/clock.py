@@ -26,6 +26,11 @@ def end_of_day(d: date) -> datetime:
     return datetime.combine(d, END_OF_DAY, tzinfo=LONDON)
 
 
+def start_of_day(d: date) -> datetime:
+    """00:00 local on ``d``: where a date given without a time is kept (flagged as having no time)."""
+    return datetime.combine(d, time(0, 0), tzinfo=LONDON)
+
+
 def add_months(d: date, months: int) -> date:
     """The corresponding date N months on, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
     index = d.month - 1 + months

@@ -121,3 +121,14 @@ class InvalidInput(CaseworkError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class DuplicateRecord(CaseworkError):
+    """A unique constraint stopped a second copy of a record (two requests racing, or a replay).
+
+    The store raises it after rolling the whole action back; the command then answers with the
+    action that was recorded first (issue 9: a racing duplicate gets the first action's answer).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from casework.clock import to_local_iso
+from casework.clock import local_date, to_local_iso
 from casework.errors import EventOrderError, UnknownEvent
 
 CANONICAL_EVENTS: tuple[str, ...] = (
@@ -91,7 +91,9 @@ def index_events(events: Iterable[Event], known: frozenset[str], area: str) -> d
     for name, times in by_name.items():
         for before in MUST_FOLLOW.get(name, ()):
             other = by_name.get(before)
-            if other and times[0] < other[0]:
+            # By date: an event may fall on the same day as the one it follows, and a date given without
+            # a time (a complaint received "on 17 Dec") is kept at that day's start (issue 9 item 4).
+            if other and times[0] < other[0] and local_date(times[0]) < local_date(other[0]):
                 raise EventOrderError(name, to_local_iso(times[0]), before, to_local_iso(other[0]))
     return by_name
 

@@ -16,6 +16,7 @@ from typing import Any
 from casework.calendar import NATIONS, WorkingCalendar, calendar_for
 from casework.errors import MalformedPeriod, PackError, UnknownProcess
 from casework.events import CANONICAL_EVENTS
+from casework.lifecycle.spec import DEFAULT_LIFECYCLE, ComplaintLifecycle, parse_lifecycle
 from casework.periods import parse_period
 from casework.records import ROLES
 from casework.reminders import DEFAULT_SETTINGS, ReminderSettings, parse_reminders
@@ -77,6 +78,9 @@ class Area:
     # The optional [reminders] table (casework.reminders.parse_reminders documents its keys): the
     # reminder plans of this area's duties and windows, when they differ from the defaults.
     reminders: ReminderSettings = DEFAULT_SETTINGS
+    # The optional [lifecycle.complaint] table (casework.lifecycle.spec documents it): which complaint
+    # step may follow which, from the seed; inherited from the parent pack, else the default.
+    complaint_lifecycle: ComplaintLifecycle = DEFAULT_LIFECYCLE
 
     # Derived once per area (cached_property writes the instance dict, which a frozen dataclass allows):
     # a timeline is evaluated thousands of times against the same area.
@@ -430,7 +434,12 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
         raw.get("reminders"), origin, rules, parent.reminders if parent else None
     )
     c.errors.extend(reminder_errors)
-    allowed_top = {"area", "meetings", "rules", "remove_rules", "panel", "criteria", "notes", "reminders"}
+    lifecycle, lifecycle_errors = parse_lifecycle(
+        raw.get("lifecycle"), known, parent.complaint_lifecycle if parent else None
+    )
+    for key, expected in lifecycle_errors:
+        c.add(key, expected)
+    allowed_top = {"area", "meetings", "rules", "remove_rules", "panel", "criteria", "notes", "reminders", "lifecycle"}
     for key in raw:
         if key not in allowed_top:
             c.add(key, f"no such top-level key; expected {', '.join(sorted(allowed_top))}")
@@ -457,6 +466,7 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
             extends=extends if isinstance(extends, str) else None,
             notes=tuple(notes),
             reminders=reminders,
+            complaint_lifecycle=lifecycle,
         ),
         [],
     )

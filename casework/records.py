@@ -74,6 +74,8 @@ class Dissent:
     raised_at: datetime
     late: bool = False
     state: str = "raised"
+    # When it was decided (upheld, not upheld, declined) or withdrawn.
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,10 @@ class Complaint:
     grounds: str
     summary: str = ""
     stage: str = "stage1"
+    # False when the user gave a received date with no time: received_at is then that day's start.
+    time_given: bool = True
+    # 0 for the first complaint from this complainant received that day; 1 for a confirmed second...
+    repeat: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,9 @@ class CaseEvent:
     name: str
     at: datetime
     recorded_by: str | None = None
+    # The stored row's id (None before it is stored): a correction names the event it withdraws.
+    # Not part of equality: two records of the same happening are the same event.
+    id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +190,58 @@ class Contact:
     person_id: str
     email: str | None
     conversation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Someone must hear about something now (the chair's prompt, the reviewing manager's card...).
+
+    Written as a row in the action's own transaction (a transactional outbox, ARCHITECTURE: Flows 5)
+    and delivered by the sweep; ``kind`` names what, the edge chooses the card. ``occasion`` makes
+    the key unique per happening (the complaint's id, the meeting's end), so the same notice is
+    never queued twice.
+    """
+
+    kind: str
+    person_id: str
+    reference: str
+    dissent_id: int | None = None
+    occasion: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.reference}:{self.dissent_id or '-'}:{self.occasion or '-'}:{self.person_id}"
+
+
+NOTICE_STATES: tuple[str, ...] = (
+    "pending",  # to send at next_attempt_at
+    "sent",  # delivered in Teams
+    "emailed",  # handed to email
+    "failed",  # undeliverable, or its card can no longer be drawn
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNotice:
+    """A notice row with its delivery state (the same lease and retry fields as a reminder's)."""
+
+    id: int
+    key: str
+    kind: str
+    person_id: str
+    reference: str
+    dissent_id: int | None
+    occasion: str
+    state: str
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    channel: str | None = None
+    activity_id: str | None = None
+
+    @property
+    def notice(self) -> Notice:
+        return Notice(self.kind, self.person_id, self.reference, self.dissent_id, self.occasion)

@@ -35,16 +35,45 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from casework.calendar import WorkingCalendar
 from casework.clock import LONDON
 from casework.errors import CalendarRangeError, PackError
 from casework.records import ROLES
-from casework.rules import Rule
+from casework.rules import Candidate, Rule
 
-if TYPE_CHECKING:  # attribute access only: no import cycle with casework.packs
-    from casework.timeline import Deadline, Timeline
+
+# What a plan reads of casework.timeline's Dated, Deadline and Timeline. They are protocols, not imports:
+# casework.packs imports this module (for the [reminders] table) and casework.timeline imports casework.packs.
+class DatedView(Protocol):
+    @property
+    def candidate(self) -> Candidate: ...
+    @property
+    def start_event(self) -> str | None: ...
+    @property
+    def start(self) -> datetime | None: ...
+
+
+class DeadlineView(Protocol):
+    @property
+    def rule(self) -> Rule: ...
+    @property
+    def due(self) -> datetime | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def applicable(self) -> bool: ...
+    @property
+    def chosen(self) -> DatedView | None: ...
+
+
+class TimelineView(Protocol):
+    @property
+    def process(self) -> str: ...
+    @property
+    def deadlines(self) -> Sequence[DeadlineView]: ...
+
 
 DEFAULT_TIME = time(9, 0)
 
@@ -120,7 +149,7 @@ def _at(day: Any, at: time) -> datetime:
 
 
 def schedule(
-    deadline: Deadline,
+    deadline: DeadlineView,
     plan: ReminderPlan,
     calendar: WorkingCalendar,
     at: time = DEFAULT_TIME,
@@ -208,7 +237,7 @@ class Recipients:
         return self.by_role.get(role, ())
 
 
-def roles_needed(timelines: Iterable[Timeline], settings: ReminderSettings) -> set[str]:
+def roles_needed(timelines: Iterable[TimelineView], settings: ReminderSettings) -> set[str]:
     """The area roles (other than the chair and the attendees) a plan may need resolved."""
     roles: set[str] = set()
     for tl in timelines:
@@ -254,7 +283,7 @@ def reminder_key(reference: str, rule_id: str, person_id: str, send_at: datetime
     return hashlib.sha256(f"{reference}|{rule_id}|{person_id}|{stamp}|{kind}".encode()).hexdigest()[:40]
 
 
-def _open(d: Deadline) -> bool:
+def _open(d: DeadlineView) -> bool:
     return d.applicable and d.status in ("pending", "missed") and d.due is not None
 
 
@@ -262,7 +291,7 @@ def plan_case(
     reference: str,
     area_id: str,
     calendar: WorkingCalendar,
-    timelines: Sequence[Timeline],
+    timelines: Sequence[TimelineView],
     settings: ReminderSettings,
     recipients: Recipients,
     now: datetime,

@@ -1,12 +1,16 @@
-"""The reminder sweep: claim due rows, deliver them, mark them (ARCHITECTURE: Flows 4).
+"""The sweep: claim due reminders and notices, deliver them, mark them (ARCHITECTURE: Flows 4-5).
 
-The APScheduler job holds no state: every reminder is a row. A sweep claims due rows atomically
-with a lease (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite one writer), delivers each (a proactive
-card, else email), and marks it at once, so a crash leaves at most the rows it was sending unmarked;
-their lease expires and any instance sends them. Database calls run on worker threads
-(``asyncio.to_thread``) so the event loop keeps answering Teams while a sweep runs.
+The APScheduler job holds no state: every reminder and every notice is a row. A sweep claims due
+rows atomically with a per-row lease (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite one writer),
+delivers each (a proactive card, else email) and marks it. While a batch is being sent a heartbeat
+extends the leases of the rows still in flight, so a slow batch never lets another instance take
+them; only a dead or stalled instance's rows expire and go again. When the mark fails after Teams
+accepted the card (the database dropped the connection), the mark is retried, not the send.
 
-Logs name reminder ids, kinds and statuses, never a person or an address.
+Cards are drawn by the composition root's :class:`Drawings` (the bot's views), so this adapter
+imports no other adapter. Database calls run on worker threads (``asyncio.to_thread``) so the event
+loop keeps answering Teams while a sweep runs. Logs name row ids, kinds and statuses, never a person
+or an address.
 """
 
 from __future__ import annotations
@@ -16,18 +20,31 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
-from bot.views import reminder_card, reminder_met_card
 from casework.packs import Area
-from casework.ports import CaseStore
-from casework.records import Contact, StoredReminder
+from casework.ports import OutboundQueue
+from casework.records import Contact, Notice, StoredNotice, StoredReminder
 from casework.rules import Rule
 from scheduler.delivery import ReminderDelivery
+from scheduler.outgoing import Outgoing, deliver_one
 
 log = logging.getLogger("cpc.reminders")
+
+Row = TypeVar("Row", StoredReminder, StoredNotice)
+
+Card = dict[str, Any]
+
+
+class Drawings(Protocol):
+    """Draws what the sweep sends: the bot's views, passed in by the composition root."""
+
+    def reminder(self, row: StoredReminder, rule: Rule) -> tuple[Card, str, str]: ...
+    def reminder_met(self, row: StoredReminder, rule: Rule) -> Card: ...
+    def notice(self, notice: Notice) -> tuple[Card, str, str]: ...
 
 
 def instance_id() -> str:
@@ -45,43 +62,40 @@ class SweepReport:
     failed: int = 0
     lost_leases: int = 0
     reclaimed: int = 0
+    notices: int = 0
 
 
 @dataclass
 class Sweep:
-    store: CaseStore
+    store: OutboundQueue
     areas: Mapping[str, Area]
     delivery: ReminderDelivery
     now: Callable[[], datetime]
+    drawings: Drawings
     batch: int = 100
     lease_seconds: float = 120.0
     concurrency: int = 16
     owner: str = field(default_factory=instance_id)
     max_batches: int = 1000
+    mark_attempts: int = 8
+    _running: asyncio.Lock | None = field(default=None, repr=False)
+    _kicker: asyncio.Task[None] | None = field(default=None, repr=False)
+    _kick_pending: bool = field(default=False, repr=False)
 
     async def run(self) -> SweepReport:
-        """One sweep: claim and deliver batches until nothing is due (or ``max_batches``)."""
-        report = SweepReport()
-        report.reclaimed = await asyncio.to_thread(self.store.release_expired_leases, self.now())
-        if report.reclaimed:
-            log.info("reclaimed %d reminders whose lease had expired", report.reclaimed)
-        for _ in range(self.max_batches):
-            now = self.now()
-            rows = await asyncio.to_thread(
-                self.store.claim_reminders, now, self.owner, self.batch, now + timedelta(seconds=self.lease_seconds)
-            )
-            if not rows:
-                break
-            report.claimed += len(rows)
-            contacts = await asyncio.to_thread(self.store.reminder_contacts, [r.person_id for r in rows])
-            gate = asyncio.Semaphore(self.concurrency)
-            await asyncio.gather(*(self._gated(gate, r, contacts.get(r.person_id), report) for r in rows))
-            if len(rows) < self.batch:
-                break
+        """One sweep: notices first (they answer something that just happened), then reminders."""
+        if self._running is None:
+            self._running = asyncio.Lock()
+        async with self._running:
+            report = SweepReport()
+            await self._notices(report)
+            await self._reminders(report)
         if report.claimed:
             log.info(
-                "sweep: %d claimed, %d sent, %d emailed, %d updated, %d to retry, %d failed, %d leases lost",
+                "sweep: %d claimed (%d notices), %d sent, %d emailed, %d updated, %d to retry, %d failed, "
+                "%d leases lost",
                 report.claimed,
+                report.notices,
                 report.sent,
                 report.emailed,
                 report.updated,
@@ -96,117 +110,167 @@ class Sweep:
         try:
             await self.run()
         except Exception as exc:
-            log.error("reminder sweep failed: %s", type(exc).__name__)
+            log.error("sweep failed: %s", type(exc).__name__)
 
-    # ------------------------------------------------------------------ one row
-
-    async def _gated(
-        self, gate: asyncio.Semaphore, row: StoredReminder, contact: Contact | None, report: SweepReport
-    ) -> None:
-        async with gate:
-            await self._deliver(row, contact, report)
-
-    async def _mark(self, ok_coro: Callable[[], bool], report: SweepReport) -> None:
-        if not await asyncio.to_thread(ok_coro):
-            report.lost_leases += 1
-
-    async def _deliver(self, row: StoredReminder, contact: Contact | None, report: SweepReport) -> None:
+    def kick(self) -> None:
+        """Deliver queued notices now (called after a turn committed some). Safe from any thread of the
+        loop's; a sweep already running picks them up, or the next one does."""
         try:
-            rule = self._rule(row)
-            if rule is None:
-                log.warning("reminder %d (%s): its rule is no longer in the pack", row.id, row.kind)
-                await self._mark(
-                    lambda: self.store.mark_reminder_failed(row.id, self.owner, row.attempts, None, "rule removed"),
-                    report,
-                )
-                report.failed += 1
-                return
-            if row.state == "met_due":
-                await self._update_card(row, rule, report)
-            else:
-                await self._send(row, rule, contact, report)
-        except Exception as exc:  # one bad row must not stop the others; it is retried later
-            error = type(exc).__name__
-            log.error("reminder %d (%s) not delivered: %s", row.id, row.kind, error)
-            retry = self.now() + timedelta(seconds=60)
-            await self._mark(
-                lambda: self.store.mark_reminder_failed(row.id, self.owner, row.attempts + 1, retry, error),
-                report,
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._kick_pending = True
+        if self._kicker is not None and not self._kicker.done():
+            return  # the running kicker sweeps again once it finishes: many kicks, one extra sweep
+        self._kicker = loop.create_task(self._kicked_sweeps())
+
+    async def _kicked_sweeps(self) -> None:
+        while self._kick_pending:
+            self._kick_pending = False
+            await self.job()
+
+    # ------------------------------------------------------------------ the two queues
+
+    async def _reminders(self, report: SweepReport) -> None:
+        report.reclaimed = await asyncio.to_thread(self.store.release_expired_leases, self.now())
+        if report.reclaimed:
+            log.info("reclaimed %d reminders whose lease had expired", report.reclaimed)
+        s = self.store
+        await self._drain(s.claim_reminders, self._reminder_item, s.extend_reminder_leases, report)
+
+    async def _notices(self, report: SweepReport) -> None:
+        await asyncio.to_thread(self.store.release_expired_notice_leases, self.now())
+        s = self.store
+        report.notices += await self._drain(s.claim_notices, self._notice_item, s.extend_notice_leases, report)
+
+    async def _drain(
+        self,
+        claim: Callable[[datetime, str, int, datetime], Sequence[Row]],
+        item_of: Callable[[Row], Outgoing],
+        extend: Callable[[Sequence[int], str, datetime], int],
+        report: SweepReport,
+    ) -> int:
+        """Claim and deliver batches of one queue until nothing is due (or ``max_batches``)."""
+        claimed = 0
+        for _ in range(self.max_batches):
+            now = self.now()
+            rows = await asyncio.to_thread(
+                claim, now, self.owner, self.batch, now + timedelta(seconds=self.lease_seconds)
             )
-            report.retried += 1
+            if not rows:
+                break
+            claimed += len(rows)
+            report.claimed += len(rows)
+            items = [item_of(r) for r in rows]
+            contacts = await asyncio.to_thread(self.store.reminder_contacts, [i.person_id for i in items])
+            await self._batch(items, contacts, extend, report)
+            if len(rows) < self.batch:
+                break
+        return claimed
+
+    async def _batch(
+        self,
+        items: Sequence[Outgoing],
+        contacts: Mapping[str, Contact],
+        extend: Callable[[Sequence[int], str, datetime], int],
+        report: SweepReport,
+    ) -> None:
+        """Send a batch, extending the leases of the rows still in flight until each is marked."""
+        in_flight = {item.row_id for item in items}
+        heartbeat = asyncio.create_task(self._heartbeat(in_flight, extend))
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(item: Outgoing) -> None:
+            async with gate:
+                try:
+                    await deliver_one(self, item, contacts.get(item.person_id), report)
+                finally:
+                    in_flight.discard(item.row_id)
+
+        try:
+            await asyncio.gather(*(one(i) for i in items))
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self, in_flight: set[int], extend: Callable[[Sequence[int], str, datetime], int]) -> None:
+        """Every third of a lease, push the leases of the rows still being sent a whole lease ahead."""
+        period = max(self.lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(period)
+            ids = sorted(in_flight)
+            if not ids:
+                continue
+            try:
+                await asyncio.to_thread(extend, ids, self.owner, self.now() + timedelta(seconds=self.lease_seconds))
+            except Exception as exc:  # the next beat tries again; the lease still has two thirds left
+                log.warning("could not extend leases: %s", type(exc).__name__)
+
+    async def mark(self, call: Callable[[], bool], report: SweepReport) -> None:
+        """Record the outcome, retrying the write (never the send) if the database fails meanwhile."""
+        for attempt in range(self.mark_attempts):
+            try:
+                ok = await asyncio.to_thread(call)
+            except Exception as exc:
+                log.warning("marking a delivered row failed (%s); retrying the mark", type(exc).__name__)
+                await asyncio.sleep(min(0.05 * (2**attempt), 5.0))
+                continue
+            if not ok:
+                report.lost_leases += 1
+            return
+        # Given up: the row stays leased, its lease runs out and it is sent again (README: at-least-once).
+        log.error("could not mark a delivered row after %d attempts", self.mark_attempts)
+
+    # ------------------------------------------------------------------ rows into outgoing items
 
     def _rule(self, row: StoredReminder) -> Rule | None:
         area = self.areas.get(row.area)
         return area.rule(row.rule_id) if area else None
 
-    async def _update_card(self, row: StoredReminder, rule: Rule, report: SweepReport) -> None:
-        if not row.conversation or not row.activity_id:
-            await self._mark(lambda: self.store.mark_card_updated(row.id, self.owner, self.now()), report)
-            return
-        card = reminder_met_card(row.reference, rule, row.due)
-        result = await self.delivery.update(row.conversation, row.activity_id, card)
-        if result.activity_id is not None:
-            await self._mark(lambda: self.store.mark_card_updated(row.id, self.owner, self.now()), report)
-            report.updated += 1
-            return
-        attempts = row.attempts + result.failures
-        give_up = result.blocked or attempts >= self.delivery.failure_threshold
-        retry = None if give_up else self._retry_at(attempts, result.retry_after)
-        await self._mark(
-            lambda: self.store.mark_reminder_failed(row.id, self.owner, attempts, retry, result.error), report
-        )
-        report.retried += 0 if give_up else 1
+    def _reminder_item(self, row: StoredReminder) -> Outgoing:
+        s, owner = self.store, self.owner
+        rule = self._rule(row)
 
-    async def _send(self, row: StoredReminder, rule: Rule, contact: Contact | None, report: SweepReport) -> None:
-        card, subject, text = reminder_card(row.reference, rule, row.kind, row.due, row.audience)
-        reason = "no conversation reference"
-        attempts = row.attempts
-        if contact is not None and contact.conversation:
-            result = await self.delivery.send(contact.conversation, card)
-            if result.activity_id is not None:
-                conversation = contact.conversation
-                activity_id = result.activity_id
-                await self._mark(
-                    lambda: self.store.mark_reminder_sent(row.id, self.owner, self.now(), activity_id, conversation),
-                    report,
-                )
-                report.sent += 1
-                return
-            attempts += result.failures
-            if result.blocked:
-                reason = f"blocked in Teams ({result.error})"
-                log.info("reminder %d (%s): %s; sending by email", row.id, row.kind, reason)
-            elif attempts < self.delivery.failure_threshold:
-                retry = self._retry_at(attempts, result.retry_after)
-                await self._mark(
-                    lambda: self.store.mark_reminder_failed(row.id, self.owner, attempts, retry, result.error), report
-                )
-                report.retried += 1
-                return
-            else:
-                reason = f"{attempts} failed attempts in Teams (last {result.error})"
-                await self.delivery.alert_admin(
-                    "Reminder handed over to email",
-                    f"Reminder {row.id} ({row.kind}, rule {row.rule_id}, case {row.reference}): {reason}.",
-                    row.key,
-                )
-        if contact is None or not contact.email:
-            await self.delivery.alert_admin(
-                "Reminder undeliverable",
-                f"Reminder {row.id} ({row.kind}, rule {row.rule_id}, case {row.reference}): {reason} and no email.",
-                row.key,
-            )
-            await self._mark(
-                lambda: self.store.mark_reminder_failed(row.id, self.owner, attempts, None, "undeliverable"), report
-            )
-            report.failed += 1
-            return
-        await self.delivery.email(contact.email, subject, text, row.key)
-        await self._mark(
-            lambda: self.store.mark_reminder_emailed(row.id, self.owner, self.now(), attempts, reason), report
-        )
-        report.emailed += 1
+        def draw() -> tuple[Card, str, str]:
+            if rule is None:
+                raise LookupError("its rule is no longer in the pack")
+            return self.drawings.reminder(row, rule)
 
-    def _retry_at(self, attempts: int, retry_after: float | None) -> datetime:
-        wait = self.delivery.backoff(attempts, retry_after)
-        return self.now() + timedelta(seconds=max(wait, 1.0))
+        def draw_met() -> Card:
+            assert rule is not None
+            return self.drawings.reminder_met(row, rule)
+
+        return Outgoing(
+            what="reminder",
+            row_id=row.id,
+            key=row.key,
+            kind=row.kind,
+            reference=row.reference,
+            person_id=row.person_id,
+            attempts=row.attempts,
+            draw=draw,
+            update=(row.conversation, row.activity_id, draw_met) if row.state == "met_due" else None,
+            sent=lambda at, activity, conv: s.mark_reminder_sent(row.id, owner, at, activity, conv),
+            emailed=lambda at, attempts, reason: s.mark_reminder_emailed(row.id, owner, at, attempts, reason),
+            failed=lambda attempts, retry, error: s.mark_reminder_failed(row.id, owner, attempts, retry, error),
+            updated=lambda at: s.mark_card_updated(row.id, owner, at),
+            detail=f"rule {row.rule_id}",
+        )
+
+    def _notice_item(self, row: StoredNotice) -> Outgoing:
+        s, owner = self.store, self.owner
+        return Outgoing(
+            what="notice",
+            row_id=row.id,
+            key=row.key,
+            kind=row.kind,
+            reference=row.reference,
+            person_id=row.person_id,
+            attempts=row.attempts,
+            draw=lambda: self.drawings.notice(row.notice),
+            update=None,
+            sent=lambda at, activity, conv: s.mark_notice_sent(row.id, owner, at, activity, conv),
+            emailed=lambda at, attempts, reason: s.mark_notice_emailed(row.id, owner, at, attempts, reason),
+            failed=lambda attempts, retry, error: s.mark_notice_failed(row.id, owner, attempts, retry, error),
+            updated=None,
+            detail="notice",
+        )

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Engine, text
 
-from store.engine import SQLITE_BEGIN, make_engine, sqlite_file
+from store.engine import SQLITE_BEGIN, TIMEOUTS, make_engine, sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key: two instances starting together must not both create the tables.
@@ -65,6 +65,9 @@ def _upgrade(engine: Engine, revision: str) -> None:
             # The pragma is ignored inside a transaction, so it goes straight to the driver first.
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
             conn = conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        # A migration may take longer than a request's statement limit, and waits for another
+        # instance's migration lock as long as it takes.
+        conn = conn.execution_options(**{TIMEOUTS: {"statement_timeout": 0, "lock_timeout": 0}})
         try:
             with conn.begin():
                 if engine.dialect.name == "postgresql":

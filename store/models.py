@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -133,6 +134,17 @@ class DissentRow(Base):
     """A professional's formal dissent from a conference decision."""
 
     __tablename__ = "dissents"
+    # One open dissent per professional per conference, whatever races (issue 9: no duplicates).
+    __table_args__ = (
+        Index(
+            "uq_dissents_open",
+            "reference",
+            "person_id",
+            unique=True,
+            sqlite_where=text("state IN ('raised', 'recorded')"),
+            postgresql_where=text("state IN ('raised', 'recorded')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(), index=True)
@@ -142,12 +154,15 @@ class DissentRow(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(), default="raised")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ComplaintRow(Base):
     """A complaint from a child or family member, recorded by the complainant's role, never a name."""
 
     __tablename__ = "complaints"
+    # One complaint per case, day received and complainant, unless a second is confirmed (``repeat``).
+    __table_args__ = (UniqueConstraint("reference", "received_at", "complainant_role", "repeat"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(), index=True)
@@ -157,6 +172,9 @@ class ComplaintRow(Base):
     grounds: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text, default="")
     stage: Mapped[str] = mapped_column(String(), default="stage1")
+    # A received date with no time is a date (issue 9 item 4): received_at is then that day's start.
+    received_time_given: Mapped[bool] = mapped_column(Boolean, default=True)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseEventRow(Base):
@@ -169,6 +187,9 @@ class CaseEventRow(Base):
     name: Mapped[str] = mapped_column(String())
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str | None] = mapped_column(String())
+    # A correction withdraws an event (issue 9 item 3): the row stays, timelines leave it out.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[str | None] = mapped_column(String())
 
 
 class AuditRow(Base):
@@ -244,6 +265,35 @@ class ReminderRow(Base):
     send_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel: Mapped[str | None] = mapped_column(String())
+    activity_id: Mapped[str | None] = mapped_column(String())
+    conversation: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(String())
+
+
+class NoticeRow(Base):
+    """An outbound notice (the chair's prompt, the reviewing manager's card...): the transactional
+    outbox. Written in the action's own transaction and delivered by the sweep with the reminders'
+    claims, leases, retries and email fallback (ARCHITECTURE: Flows 5). ``key`` is unique, so a notice
+    is queued once however often the action is replayed.
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(), unique=True)
+    kind: Mapped[str] = mapped_column(String())
+    person_id: Mapped[str] = mapped_column(String())
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    dissent_id: Mapped[int | None] = mapped_column(Integer)
+    occasion: Mapped[str] = mapped_column(String(), default="")
+    state: Mapped[str] = mapped_column(String())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String())

@@ -1,19 +1,34 @@
-"""Read and write transactions over one engine, shared by every repository in ``store/``.
+"""Read and write transactions over one engine, shared by every repository in ``store/``, and the
+unit of work that makes one action one transaction.
 
 Reads begin DEFERRED; writes on SQLite take the write lock at BEGIN (``BEGIN IMMEDIATE``) so that a
 read-then-write cannot be overtaken by another writer, nor deadlock upgrading its lock. Every
 repository must open its transactions the same way, so they all use this class.
+
+Unit of work (ARCHITECTURE: Writing; cosmicpython's ``with uow: ...; uow.commit()``): while one is
+open in this thread or task, every read and write of every repository on this engine joins its one
+session instead of opening its own, so an action's state change, events, audit entry, reminder rows
+and notices commit together or not at all. Leaving the block without ``commit()`` rolls back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from casework.errors import DuplicateRecord
 from store.engine import SQLITE_BEGIN
+
+# The unit of work open in this context, per engine: contextvars follow asyncio tasks and are copied
+# into asyncio.to_thread workers, so a unit opened inside a worker stays inside it.
+_OPEN: ContextVar[dict[int, Session] | None] = ContextVar("cpc_unit_of_work", default=None)
 
 
 class Transactions:
@@ -24,8 +39,15 @@ class Transactions:
             bind=engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
         )
 
+    def _open(self) -> Session | None:
+        units = _OPEN.get()
+        return None if units is None else units.get(id(self.engine))
+
     @contextmanager
     def read(self) -> Iterator[Session]:
+        if (unit := self._open()) is not None:
+            yield unit
+            return
         with self._reader() as session, session.begin():
             yield session
 
@@ -33,10 +55,75 @@ class Transactions:
     def core_read(self) -> Iterator[Connection]:
         """A read transaction on a plain connection: for hot reads, where ORM session bookkeeping
         cost more than the queries."""
+        if (unit := self._open()) is not None:
+            yield unit.connection()
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        if (unit := self._open()) is not None:
+            # Inside a unit of work: flush so that constraint violations surface here, where the
+            # caller can name them, and so later reads in the same unit see the rows.
+            yield unit
+            unit.flush()
+            return
         with self._writer() as session, session.begin():
             yield session
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self)
+
+
+class SqlUnitOfWork:
+    """One SQLAlchemy session (one transaction) for one action: the ``casework.ports.UnitOfWork``.
+
+    Nested use joins the outer unit: only the outermost ``commit()`` commits. A unique-constraint
+    violation anywhere in the unit becomes ``casework.errors.DuplicateRecord`` after the rollback,
+    so the casework command can answer with the action that won the race.
+    """
+
+    def __init__(self, tx: Transactions) -> None:
+        self._tx = tx
+        self._session: Session | None = None
+        self._outer = False
+        self._committed = False
+        self._token: object | None = None
+
+    def __enter__(self) -> Self:
+        if self._tx._open() is not None:
+            self._outer = False
+            return self
+        self._outer = True
+        self._session = self._tx._writer()
+        self._session.begin()
+        units = dict(_OPEN.get() or {})
+        units[id(self._tx.engine)] = self._session
+        self._token = _OPEN.set(units)
+        return self
+
+    def commit(self) -> None:
+        if self._outer and self._session is not None:
+            self._session.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        if self._outer and self._session is not None:
+            self._session.rollback()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._outer:
+            return
+        assert self._session is not None
+        try:
+            if not self._committed or exc is not None:
+                self._session.rollback()
+        finally:
+            self._session.close()
+            if self._token is not None:
+                _OPEN.reset(self._token)  # type: ignore[arg-type]
+        if isinstance(exc, IntegrityError):
+            raise DuplicateRecord("this was already recorded by a request that arrived at the same time") from exc

@@ -53,7 +53,14 @@ ATTENDEES = (
 )
 
 #: :reference -> its events, oldest first
-EVENTS = select(_events).where(_events.c.reference == bindparam("reference")).order_by(_events.c.at, _events.c.id)
+EVENTS = (
+    select(_events)
+    .where(_events.c.reference == bindparam("reference"), _events.c.withdrawn_at.is_(None))
+    .order_by(_events.c.at, _events.c.id)
+)
+
+#: :reference -> every event ever recorded, withdrawn ones included (the record, for corrections)
+ALL_EVENTS = select(_events).where(_events.c.reference == bindparam("reference")).order_by(_events.c.at, _events.c.id)
 
 #: :reference -> its dissents, oldest first
 DISSENTS = (

@@ -117,8 +117,12 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     assert "closes Sun 20 Dec 2026, 14:00" in text
     assert "end of Tue 5 Jan 2027" in text  # the reviewing manager's decision, 10 working days
 
-    chair_card = cards_to(channel, "a:oid-chair")[-1]
-    assert "Dissent from CPC-123" in card_text(chair_card)
+    # The chair's prompt was committed with the dissent, as a row in the notice outbox; the sweep
+    # (woken by the turn) delivers it, once.
+    server.run_sweep()
+    prompts = [c for c in cards_to(channel, "a:oid-chair") if "Dissent from CPC-123" in card_text(c)]
+    assert len(prompts) == 1
+    chair_card = prompts[0]
     data = find_action(chair_card, "dissent.record")
     # Someone else pressing the chair's button changes nothing.
     r = act(server, channel, "oid-pc", "dissent.record", data)
@@ -131,6 +135,7 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     r = act(server, channel, "oid-chair", "dissent.record", data)
     assert "Already done" in card_text(r.body["value"])
 
+    server.run_sweep()
     assert "Dissent recorded: CPC-123" in card_text(cards_to(channel, "a:oid-lm")[-1])
     decision_card = cards_to(channel, "a:oid-hos")[-1]
     assert "Decide on a dissent: CPC-123" in card_text(decision_card)
@@ -146,6 +151,7 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
         {**data, "decision": "uphold", "reasons": "The threshold was misapplied"},
     )
     assert "Dissent upheld" in card_text(r.body["value"])
+    server.run_sweep()
     assert "Dissent decided: CPC-123" in card_text(cards_to(channel, "a:oid-pc")[-1])
 
     say(server, channel, "oid-hos", "status CPC-123")

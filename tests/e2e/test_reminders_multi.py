@@ -30,7 +30,8 @@ from sqlalchemy.exc import OperationalError
 
 from casework.records import Person
 from casework.reminders import reminder_key
-from store.sql import REMINDERS, SqlStore, open_store
+from store.rows import REMINDERS
+from store.sql import SqlStore, open_store
 from tests.e2e import fakes
 from tests.e2e.test_reminder_delivery import conversation_ref
 from tests.integration.conftest import _unavailable, postgres_url

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.drawings import BotDrawings
 from app.procedures import load_catalogue
 from casework.clock import parse_time
 from casework.records import Attendee, CaseEvent, Conference, Person, RoleGrant
@@ -62,7 +63,8 @@ def test_two_cases_through_their_processes_get_exactly_the_planned_reminders(sto
     store.grant_role(RoleGrant("cm", "complaints_manager", "sussex"))
     cw = Casework(store, areas, now)
     recorder = Recorder(now)
-    sweep = Sweep(store, areas, ReminderDelivery(recorder, FileOutbox(tmp_path / "outbox"), sleep=_no_sleep), now)
+    delivery = ReminderDelivery(recorder, FileOutbox(tmp_path / "outbox"), sleep=_no_sleep)
+    sweep = Sweep(store, areas, delivery, now, BotDrawings(cw))
 
     def add_case(ref: str, held: str, ended: str) -> None:
         h, e = parse_time(held), parse_time(ended)
@@ -109,6 +111,10 @@ def test_two_cases_through_their_processes_get_exactly_the_planned_reminders(sto
         ("2026-12-14 12:00", "send", "pc", "Open until Thu 17 Dec 2026, 11:30: CPC-2"),
         ("2026-12-17 16:00", "send", "nurse", "Open until Sun 20 Dec 2026, 15:45: CPC-1"),
         ("2026-12-17 16:00", "send", "pc", "Open until Sun 20 Dec 2026, 15:45: CPC-1"),
+        # Notices go out through the same sweep, in the hour of the action that queued them: the chair's
+        # prompt (001 5.7.7(2)) and, once recorded, the reviewing manager's decision card (5.7.7(3)).
+        ("2026-12-18 10:00", "send", "chair", "Dissent from CPC-1"),
+        ("2026-12-18 11:00", "send", "hos", "Decide on a dissent: CPC-1"),
         # Decision due end of Tue 5 Jan 2027 (10 working days of Thu 17 Dec, skipping 25 and 28 Dec and
         # 1 Jan); 5 working days before: Mon 4 (1), Thu 31 (2), Wed 30 (3), Tue 29 (4), Thu 24 Dec (5).
         ("2026-12-24 09:00", "send", "hos", "Due in 5 working days: CPC-1"),
@@ -117,6 +123,9 @@ def test_two_cases_through_their_processes_get_exactly_the_planned_reminders(sto
         # 5 working days before: Wed 6 (1), Tue 5 (2), Mon 4 (3), Thu 31 (4), Wed 30 Dec (5).
         ("2026-12-30 09:00", "send", "chair", "Due in 5 working days: CPC-2"),
         # The decision is made at 12:00: the earlier card says so, in place; nothing more for hos.
+        # The decision is told to the professional and the chair (notices), and the earlier card says so.
+        ("2026-12-30 12:00", "send", "chair", "Dissent decided: CPC-1"),
+        ("2026-12-30 12:00", "send", "pc", "Dissent decided: CPC-1"),
         ("2026-12-30 12:00", "update", "hos", "Done: CPC-1"),
         ("2027-01-05 09:00", "send", "chair", "Due in 2 working days: CPC-2"),
         ("2027-01-06 09:00", "send", "chair", "Due in 1 working day: CPC-2"),
@@ -165,5 +174,8 @@ def test_closing_a_complaint_cancels_its_pending_reminders(store: SqlStore) -> N
     cw.record_complaint("cm", "CPC-1", clock["now"], "parent", "decision", "")
     assert {r.rule_id for r in store.reminders_for("CPC-1") if r.state == "pending"} == {"stage1-meeting"}
     clock["now"] = parse_time("2027-01-05T10:00")
+    # An outcome follows the Stage 1 response at the earliest (001 5.7.10, 5.7.16).
+    for event in ("stage1_meeting_held", "stage1_response_sent"):
+        cw.record_step("cm", "CPC-1", "stage2", event, clock["now"], cw.view("cm", "CPC-1").version)
     cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
     assert {r.state for r in store.reminders_for("CPC-1")} == {"cancelled"}

@@ -11,6 +11,7 @@ from app.procedures import load_catalogue
 from casework.audit import verify_chain
 from casework.clock import parse_time
 from casework.errors import AlreadyDone, InvalidInput, NotEntitled, StaleAction, UnknownConference, UnknownPerson
+from casework.lifecycle import StepNotValid
 from casework.records import Attendee, Conference, Person, RoleGrant
 from casework.service import Casework
 from store.sql import SqlStore, open_store
@@ -153,6 +154,13 @@ def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) ->
     v = cw.view("cm", "CPC-1").version
     with pytest.raises(InvalidInput, match="is before"):
         cw.record_step("cm", "CPC-1", "stage2", "stage2_meeting_held", parse_time("2027-01-18T10:00"), v)
+    # An outcome needs the Stage 2 letter first (001 5.7.21): refused, naming the next step.
+    with pytest.raises(StepNotValid, match="Stage 2 meeting held"):
+        cw.record_outcome("cm", "CPC-1", "confirmed", v)
+    cw.record_step("cm", "CPC-1", "stage2", "stage2_meeting_held", parse_time("2027-01-19T15:00"), v)
+    v = cw.view("cm", "CPC-1").version
+    cw.record_step("cm", "CPC-1", "stage2", "stage2_letter_sent", parse_time("2027-01-20T10:00"), v)
+    v = cw.view("cm", "CPC-1").version
     cw.record_outcome("cm", "CPC-1", "confirmed", v)
     with pytest.raises(AlreadyDone):
         cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
@@ -202,14 +210,22 @@ def test_the_stored_complaint_stage_follows_its_steps(world: tuple[Casework, Sql
     clock.set("2027-01-20T12:00")
     cw.record_complaint("cm", "CPC-1", parse_time("2026-12-23T10:00"), "parent", "decision", "")
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["stage1"]
-    v = cw.view("cm", "CPC-1").version
-    cw.record_step("cm", "CPC-1", "stage2", "stage1_response_sent", parse_time("2027-01-08T10:00"), v)
+    for event, at in [
+        ("stage1_meeting_held", "2027-01-05T10:00"),
+        ("stage1_response_sent", "2027-01-08T10:00"),
+    ]:
+        cw.record_step("cm", "CPC-1", "stage2", event, parse_time(at), cw.view("cm", "CPC-1").version)
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["stage1"]
     v = cw.view("cm", "CPC-1").version
     cw.record_step("cm", "CPC-1", "stage2", "stage2_requested", parse_time("2027-01-12T10:00"), v)
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["stage2"]
+    for event, at in [("stage2_meeting_held", "2027-01-14T10:00"), ("stage2_letter_sent", "2027-01-15T10:00")]:
+        cw.record_step("cm", "CPC-1", "stage2", event, parse_time(at), cw.view("cm", "CPC-1").version)
     v = cw.view("cm", "CPC-1").version
     cw.record_step("cm", "CPC-1", "panel", "stage3_requested", parse_time("2027-01-19T10:00"), v)
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["panel"]
+    # The outcome follows the panel's letter (001 5.7.30-5.7.32).
+    for event in ("panel_held", "panel_letter_sent"):
+        cw.record_step("cm", "CPC-1", "panel", event, parse_time("2027-01-20T10:00"), cw.view("cm", "CPC-1").version)
     cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["closed:confirmed"]

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from casework.audit import GENESIS, entry_hash, verify_chain
 from casework.records import AuditEntry
-from store import sql as sql_module
+from store import audit_log
 from store.sql import SqlStore
 
 T0 = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
@@ -79,7 +79,7 @@ def test_detail_is_hashed_as_it_is_read_back(store: SqlStore) -> None:
 def test_iter_audit_reads_in_batches_without_losing_or_repeating(
     store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql_module, "AUDIT_BATCH", 3)
+    monkeypatch.setattr(audit_log, "AUDIT_BATCH", 3)
     written = fill(store, 9)  # an exact multiple of the batch, then one more
     assert list(store.iter_audit()) == written
     written.append(store.append_audit("aad-1", "closed", "CPC-1", {}, at=T0))

@@ -20,7 +20,9 @@ from bot import views
 from cards.render import TemplateError, escape_markdown, render
 from casework.booking import DeclinePrompt
 from casework.clock import parse_time
+from casework.commands.corrections import Correctable
 from casework.events import Event
+from casework.lifecycle.complaint import complaint_steps
 from casework.packs import Area
 from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent
 from casework.rules import Rule
@@ -96,8 +98,34 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "chair_prompt": views.chair_prompt(DISSENT, view, parse_time("2026-12-20T14:00")),
         "decision": views.decision_card(DISSENT, view),
         "complaint_form": views.complaint_form("CPC-1", date(2026, 12, 18)),
-        "step_form_stage2": views.step_form(view, "stage2", date(2026, 12, 18), NOW),
-        "step_form_panel": views.step_form(view, "panel", date(2026, 12, 18), NOW),
+        "complaint_form_refused": views.complaint_form(
+            "CPC-1",
+            date(2026, 12, 18),
+            typed={"received": "2026-12-17", "complainant": "parent", "grounds": "outcome", "summary": "typed"},
+            error="a complaint ... is already recorded; to record a second complaint, tick the box",
+        ),
+        "step_form_stage2": views.step_form(
+            view, "stage2", date(2026, 12, 18), NOW, complaint_steps(view.area, ["complaint_received"])
+        ),
+        "step_form_panel_none_valid": views.step_form(
+            view, "panel", date(2026, 12, 18), NOW, complaint_steps(view.area, ["complaint_received"])
+        ),
+        "step_form_refused": views.step_form(
+            view,
+            "stage2",
+            date(2026, 12, 18),
+            NOW,
+            complaint_steps(view.area, ["complaint_received"]),
+            typed={"date": "2026-12-17", "time": "10:30", "event": "stage1_meeting_held"},
+            error="the date cannot be in the future",
+        ),
+        "chair_prompt_late": views.chair_prompt(
+            Dissent(8, "CPC-1", "pc", "police", "reason text here", NOW, late=True), view, NOW
+        ),
+        "correction_form": views.correction_form(
+            Correctable(conf, (CaseEvent("CPC-1", "complaint_received", NOW, "cm", 4),), "v1")
+        ),
+        "correction_form_empty": views.correction_form(Correctable(conf, (), "v1")),
         "outcome_form": views.outcome_form(view),
         "timeline": views.timeline_card(view, NOW),
         "deadlines": views.deadlines_card(due, NOW),

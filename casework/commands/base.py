@@ -1,0 +1,211 @@
+"""Shared by every command handler: lookups, the case view, reminder planning."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from casework.errors import (
+    NotEntitled,
+    UnknownArea,
+    UnknownConference,
+    UnknownPerson,
+)
+from casework.events import Event
+from casework.packs import Area
+from casework.permissions import (
+    may_view,
+)
+from casework.ports import CaseStore
+from casework.records import (
+    CaseEvent,
+    CaseFile,
+    Conference,
+    Notice,
+    Person,
+    PlanChange,
+)
+from casework.references import normalise_reference
+from casework.reminders import Recipients, plan_case, roles_needed
+from casework.results import CaseView
+from casework.timeline import Timeline, evaluate
+
+
+@dataclass
+class CaseworkBase:
+    """The lookups, case views and reminder planning every command shares.
+
+    Commands write through ``store.unit_of_work()``: one action, one transaction (ARCHITECTURE:
+    Writing), so its state change, events, audit entry, reminder rows and notices commit together.
+    """
+
+    store: CaseStore
+    areas: Mapping[str, Area]
+    now: Callable[[], datetime]
+
+    # ------------------------------------------------------------------ lookups
+
+    def person(self, person_id: str) -> Person:
+        p = self.store.get_person(person_id)
+        if p is None:
+            raise UnknownPerson()
+        return p
+
+    def conference(self, reference: str) -> Conference:
+        ref = normalise_reference(reference)
+        c = self.store.get_conference(ref)
+        if c is None:
+            raise UnknownConference(ref)
+        return c
+
+    def area_of(self, conference: Conference) -> Area:
+        area = self.areas.get(conference.area)
+        if area is None:
+            raise UnknownArea(conference.area, list(self.areas))
+        return area
+
+    def roles(self, person_id: str, area: str) -> set[str]:
+        return self.store.roles_of(person_id, area)
+
+    def _events(self, reference: str) -> list[CaseEvent]:
+        return self.store.events_for(reference)
+
+    @staticmethod
+    def version_of(events: Sequence[CaseEvent]) -> str:
+        """A short fingerprint of a case's events: a card drawn for one version is stale after a change."""
+        h = hashlib.sha256()
+        for e in sorted(events, key=lambda e: (e.at, e.name)):
+            h.update(f"{e.name}@{e.at.isoformat()};".encode())
+        return h.hexdigest()[:16]
+
+    def _timeline(
+        self, area: Area, process: str, events: Sequence[CaseEvent], discretion: Sequence[str] = ()
+    ) -> Timeline:
+        return evaluate(area, process, [Event(e.name, e.at) for e in events], self.now(), discretion)
+
+    def _window_rule(self, area: Area) -> str | None:
+        if "dissent" not in area.processes:
+            return None
+        for r in area.rules_for("dissent"):
+            if r.kind == "window" and "dissent_raised" in r.completed_by:
+                return r.id
+        return None
+
+    def window_due(self, conference: Conference) -> datetime | None:
+        """When the right to dissent from this conference closes (None: no window in this area)."""
+        area = self.area_of(conference)
+        rule = self._window_rule(area)
+        if rule is None:
+            return None
+        events = [e for e in self._events(conference.reference) if e.name != "dissent_raised"]
+        return self._timeline(area, "dissent", events).get(rule).due
+
+    def _record(self, reference: str, name: str, at: datetime, actor: str) -> None:
+        self.store.record_event(CaseEvent(reference, name, at, actor))
+
+    def _notify(self, notices: Sequence[Notice]) -> None:
+        """Queue notices in the open unit of work: they are sent by the sweep after the commit."""
+        self.store.add_notices(notices, self.now())
+
+    # ------------------------------------------------------------------ reminders (ARCHITECTURE: Flows 4)
+
+    def replan_open_cases(self) -> int:
+        """Replan every case once (the scheduler does this each working morning), so that a duty left
+        unmet keeps its overdue reminders coming even when nothing else happens on the case."""
+        count = 0
+        for conference in self.store.list_conferences():
+            if conference.area in self.areas:
+                self.replan_reminders(conference.reference)
+                count += 1
+        return count
+
+    def replan_reminders(self, reference: str, notified: frozenset[tuple[str, str, str]] = frozenset()) -> PlanChange:
+        """Recompute a case's reminder plan and store it; every change to a case calls this.
+
+        The plan is :func:`casework.reminders.plan_case` over the case's timelines (as the status card
+        shows them); recipients are resolved from roles here. A met deadline's pending reminders are
+        cancelled and its sent cards marked for a "met" update; a moved date moves its reminders;
+        rows already sent are never sent again (the store keeps them by idempotency key).
+        """
+        case = self.store.load_case(normalise_reference(reference))
+        if case is None or case.conference.area not in self.areas:
+            return PlanChange()
+        conference = case.conference
+        area = self.areas[conference.area]
+        timelines = self._view(case).timelines
+        if not any(not c.stage.startswith("closed") for c in case.complaints):
+            # A closed complaint's remaining steps are not chased (000 §2, 001 5.7.10: its outcome ends it).
+            timelines = tuple(t for t in timelines if t.process != "complaint")
+        people: dict[str, Person] = {}
+        by_role: dict[str, tuple[str, ...]] = {}
+        for role in sorted(roles_needed(timelines, area.reminders)):
+            if role == "chair" and conference.chair_id:
+                continue
+            holders = self.store.people_with_role(role, conference.area)
+            people.update((p.id, p) for p in holders)
+            by_role[role] = tuple(p.id for p in holders)
+        for pid in [conference.chair_id, *(a.person_id for a in conference.attendees)]:
+            if pid and pid not in people and (found := self.store.get_person(pid)) is not None:
+                people[pid] = found
+        recipients = Recipients(
+            conference.chair_id,
+            tuple(a.person_id for a in conference.attendees),
+            by_role,
+            {pid: p.line_manager_id for pid, p in people.items()},
+        )
+        # A linked Teams meeting that has started will report its end, which opens the dissent window.
+        running = conference.meeting_chat_id is not None and conference.held_at and conference.ended_at is None
+        plan = plan_case(
+            conference.reference,
+            area.id,
+            area.calendar,
+            timelines,
+            area.reminders,
+            recipients,
+            self.now(),
+            frozenset({"conference_ended"}) if running else frozenset(),
+            notified,
+        )
+        return self.store.replace_reminders(conference.reference, plan.reminders, plan.met_rules, self.now())
+
+    # ------------------------------------------------------------------ views
+
+    def _case(self, reference: str) -> CaseFile:
+        ref = normalise_reference(reference)
+        case = self.store.load_case(ref)
+        if case is None:
+            raise UnknownConference(ref)
+        return case
+
+    def view(self, actor: str, reference: str) -> CaseView:
+        case = self._case(reference)
+        conference = case.conference
+        # The chair and the attendees, who ask most often, need no role lookup; anyone else needs an
+        # oversight role in the case's area.
+        roles = set() if may_view(actor, conference, set()) else self.store.roles_of(actor, conference.area)
+        if not may_view(actor, conference, roles):
+            raise NotEntitled(f"case {conference.reference} is visible to its chair, attendees and managers only")
+        return self._view(case)
+
+    def system_view(self, reference: str) -> CaseView:
+        """The case as the system sees it, for drawing notices whose recipients casework chose."""
+        return self._view(self._case(reference))
+
+    def _view(self, case: CaseFile) -> CaseView:
+        conference = case.conference
+        area = self.area_of(conference)
+        events, dissents, complaints = list(case.events), case.dissents, case.complaints
+        discretion = ["dissent-window"] if any(d.late and d.state != "raised" for d in dissents) else []
+        processes = [p for p in area.processes if p != "complaint" or complaints]
+        timelines = tuple(self._timeline(area, p, events, discretion) for p in processes)
+        return CaseView(
+            conference,
+            area,
+            timelines,
+            tuple(events),
+            tuple(dissents),
+            tuple(complaints),
+            self.version_of(events),
+        )

@@ -1,0 +1,293 @@
+"""Dissent by professionals: raise, amend, withdraw, record, decline, decide (001 5.7.4-5.7.7; 004 8.13)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from casework.clock import spoken
+from casework.commands.base import CaseworkBase
+from casework.errors import (
+    AlreadyDone,
+    DuplicateRecord,
+    InvalidInput,
+    StaleAction,
+)
+from casework.lifecycle.dissent import dissent_transition
+from casework.permissions import (
+    DECIDE_ROLES,
+    require_any,
+    require_attendee,
+    require_chair,
+)
+from casework.records import (
+    Conference,
+    Dissent,
+    Notice,
+)
+from casework.results import Changed, DissentRaised
+
+MIN_REASON = 10
+MAX_TEXT = 2000
+
+
+class DissentCommands(CaseworkBase):
+    """One handler per dissent command."""
+
+    def open_windows(self, person_id: str) -> list[tuple[Conference, datetime | None]]:
+        """Conferences this person attended whose dissent window is open now (or that have none)."""
+        now = self.now()
+        out: list[tuple[Conference, datetime | None]] = []
+        for c in self.store.conferences_attended_by(person_id):
+            if c.held_at is None or c.area not in self.areas:
+                continue
+            due = self.window_due(c)
+            if due is None or now <= due:
+                out.append((c, due))
+        return out
+
+    def _conference_for(self, reference: str | None, chat_id: str | None) -> Conference:
+        if reference:
+            return self.conference(reference)
+        if chat_id and (linked := self.store.conference_for_chat(chat_id)) is not None:
+            return linked
+        raise InvalidInput("which conference? Type: dissent CPC-123 <your reason>")
+
+    @staticmethod
+    def _clean_reason(reason: str, reference: str) -> str:
+        reason = " ".join(reason.split())
+        if len(reason) < MIN_REASON:
+            raise InvalidInput(f"give your reason, at least {MIN_REASON} characters: dissent {reference} <your reason>")
+        if len(reason) > MAX_TEXT:
+            raise InvalidInput(f"the reason is too long ({len(reason)} characters; at most {MAX_TEXT})")
+        return reason
+
+    def _own_dissent(self, person_id: str, reference: str) -> Dissent | None:
+        """This person's latest dissent about this conference that still counts (not withdrawn)."""
+        mine = [d for d in self.store.dissents_for(reference) if d.person_id == person_id and d.state != "withdrawn"]
+        return mine[-1] if mine else None
+
+    def raise_dissent(
+        self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None
+    ) -> DissentRaised:
+        """A professional dissents. Only attendees may; a late dissent is flagged, never refused (001 5.7.4);
+        the chair may then decline it with reasons.
+
+        Idempotent: the same dissent sent again (a retry, a double click, two instances racing) gets the
+        first one's answer. While a dissent is open the professional amends or withdraws it; once it is
+        decided, a second dissent about the same conference is refused, saying what was decided and when.
+        """
+        try:
+            with self.store.unit_of_work() as uow:
+                raised = self._raise(person_id, reference, reason, chat_id)
+                uow.commit()
+            return raised
+        except DuplicateRecord:
+            # Another request recorded this person's dissent a moment ago: answer as it was answered.
+            conference = self._conference_for(reference, chat_id)
+            first = self._own_dissent(person_id, conference.reference)
+            if first is None:
+                raise
+            return DissentRaised(first, conference, self.window_due(conference), (), repeated=True)
+
+    def _raise(self, person_id: str, reference: str | None, reason: str, chat_id: str | None) -> DissentRaised:
+        person = self.person(person_id)
+        conference = self._conference_for(reference, chat_id)
+        reason = self._clean_reason(reason, conference.reference)
+        require_attendee(person_id, conference)
+        if conference.held_at is None:
+            raise InvalidInput(f"conference {conference.reference} has not been held yet; dissent follows its decision")
+        ref = conference.reference
+        existing = self._own_dissent(person_id, ref)
+        if existing is not None:
+            if existing.state == "raised" and existing.reason == reason:
+                return DissentRaised(existing, conference, self.window_due(conference), (), repeated=True)
+            raise AlreadyDone(self._already(existing))
+        now = self.now()
+        due = self.window_due(conference)
+        late = due is not None and now > due
+        agency = next((a.agency for a in conference.attendees if a.person_id == person_id), person.agency)
+        dissent = self.store.add_dissent(Dissent(None, ref, person_id, agency, reason, now, late))
+        self._record(ref, "dissent_raised", now, person_id)
+        self.store.append_audit(
+            person_id, "dissent.raised", ref, {"dissent": dissent.id, "agency": agency, "late": late}
+        )
+        self.replan_reminders(ref)
+        if conference.chair_id:
+            notices = [Notice("chair_prompt", conference.chair_id, ref, dissent.id)]
+        else:
+            notices = [
+                Notice("chair_prompt", p.id, ref, dissent.id)
+                for p in self.store.people_with_role("head_of_safeguarding", conference.area)
+            ]
+        self._notify(notices)
+        return DissentRaised(dissent, conference, due, tuple(notices))
+
+    @staticmethod
+    def _already(d: Dissent) -> str:
+        """What a second dissent is told: where the first one is, in words (001 5.7.7)."""
+        ref = d.reference
+        if d.state == "raised":
+            return (
+                f"you already recorded dissent from {ref} on {spoken(d.raised_at)}; it is waiting for the chair to "
+                f"record it. To change your reason type: dissent amend {ref} <new reason>; "
+                f"to withdraw it: dissent withdraw {ref}"
+            )
+        if d.state == "recorded":
+            return (
+                f"you already recorded dissent from {ref} on {spoken(d.raised_at)}; the chair recorded it and it is "
+                "with the reviewing manager for a decision"
+            )
+        when = f" on {spoken(d.decided_at)}" if d.decided_at else ""
+        outcome = {
+            "upheld": "upheld: the conference is to be reconvened",
+            "not_upheld": "not upheld",
+            "declined": "declined by the chair as late",
+            "reconvened": "upheld, and the conference was reconvened",
+        }.get(d.state, d.state.replace("_", " "))
+        return f"your dissent from {ref} was {outcome}{when}; a second dissent about the same conference is not taken"
+
+    def amend_dissent(self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None) -> Changed:
+        """The professional changes their reason, until the chair records the dissent (issue 9 item 3)."""
+        with self.store.unit_of_work() as uow:
+            conference = self._conference_for(reference, chat_id)
+            reason = self._clean_reason(reason, conference.reference)
+            d = self._own_dissent(person_id, conference.reference)
+            if d is None or d.id is None:
+                raise InvalidInput(f"you have no dissent from {conference.reference} to amend")
+            dissent_transition(d.state, "amend", d.late)
+            if d.reason == reason:
+                return Changed(conference.reference, "Your reason is unchanged", (), d)
+            if not self.store.amend_dissent(d.id, reason):
+                raise StaleAction("the chair recorded your dissent a moment ago, so its reason can no longer change")
+            self.store.append_audit(person_id, "dissent.amended", d.reference, {"dissent": d.id})
+            notices = self._chair_notices(
+                conference, d.id, "chair_prompt", occasion=f"amended-{self.now().isoformat()}"
+            )
+            self._notify(notices)
+            uow.commit()
+        return Changed(
+            d.reference,
+            "Your reason was amended; the chair sees the new one",
+            tuple(notices),
+            replace(d, reason=reason),
+        )
+
+    def withdraw_dissent(self, person_id: str, reference: str | None, chat_id: str | None = None) -> Changed:
+        """The professional withdraws their dissent before it is decided; the record keeps that it was made."""
+        with self.store.unit_of_work() as uow:
+            conference = self._conference_for(reference, chat_id)
+            d = self._own_dissent(person_id, conference.reference)
+            if d is None or d.id is None:
+                raise InvalidInput(f"you have no dissent from {conference.reference} to withdraw")
+            new = dissent_transition(d.state, "withdraw", d.late)
+            if not self.store.transition_dissent(d.id, (d.state,), new, self.now()):
+                raise StaleAction("your dissent changed a moment ago; nothing was withdrawn")
+            self.store.append_audit(person_id, "dissent.withdrawn", d.reference, {"dissent": d.id})
+            self.replan_reminders(d.reference)
+            notices = self._chair_notices(conference, d.id, "dissent_withdrawn")
+            self._notify(notices)
+            uow.commit()
+        return Changed(d.reference, "Your dissent was withdrawn", tuple(notices), replace(d, state=new))
+
+    def _chair_notices(self, conference: Conference, dissent_id: int, kind: str, occasion: str = "") -> list[Notice]:
+        if conference.chair_id:
+            return [Notice(kind, conference.chair_id, conference.reference, dissent_id, occasion)]
+        return [
+            Notice(kind, p.id, conference.reference, dissent_id, occasion)
+            for p in self.store.people_with_role("head_of_safeguarding", conference.area)
+        ]
+
+    def _dissent(self, dissent_id: int) -> tuple[Dissent, Conference]:
+        d = self.store.get_dissent(dissent_id)
+        if d is None:
+            raise InvalidInput(f"there is no dissent {dissent_id} on record")
+        return d, self.conference(d.reference)
+
+    def _move(self, d: Dissent, action: str, drawn_state: str) -> str:
+        """The dissent's next state for ``action``, from a card drawn for ``drawn_state``."""
+        if d.state != drawn_state:
+            if d.state != "raised" and drawn_state == "raised" and action == "record":
+                raise AlreadyDone(
+                    f"this dissent from {d.reference} is already recorded (it is now {d.state.replace('_', ' ')})"
+                )
+            if drawn_state in ("raised", "recorded") and d.state in ("upheld", "not_upheld", "declined"):
+                raise AlreadyDone(f"the dissent from {d.reference} was already decided: {d.state.replace('_', ' ')}")
+            raise StaleAction(
+                f"this card was drawn when the dissent was {drawn_state.replace('_', ' ')}; "
+                f"it is now {d.state.replace('_', ' ')}"
+            )
+        return dissent_transition(d.state, action, d.late)
+
+    def record_dissent(self, actor: str, dissent_id: int, drawn_state: str) -> Changed:
+        """The chair records the dissent in the Chair's Summary and Plan and notifies their line manager
+        (001 5.7.7(2)); recording a late dissent is the chair's recorded discretion to accept it."""
+        with self.store.unit_of_work() as uow:
+            d, conference = self._dissent(dissent_id)
+            require_chair(actor, conference, self.roles(actor, conference.area))
+            new = self._move(d, "record", drawn_state)
+            now = self.now()
+            if not self.store.transition_dissent(dissent_id, (d.state,), new):
+                raise AlreadyDone(f"this dissent from {d.reference} is already recorded")
+            self._record(d.reference, "dissent_recorded", now, actor)
+            self.store.append_audit(
+                actor, "dissent.recorded", d.reference, {"dissent": dissent_id, "late_accepted_at_discretion": d.late}
+            )
+            self.replan_reminders(d.reference)
+            notices: list[Notice] = []
+            chair = self.store.get_person(actor)
+            if chair and chair.line_manager_id:
+                notices.append(Notice("line_manager_notice", chair.line_manager_id, d.reference, dissent_id))
+            notices.extend(
+                Notice("decision_request", p.id, d.reference, dissent_id)
+                for p in self.store.people_with_role("head_of_safeguarding", conference.area)
+            )
+            self._notify(notices)
+            uow.commit()
+        return Changed(
+            d.reference, "Dissent recorded in the Chair's Summary and Plan", tuple(notices), replace(d, state=new)
+        )
+
+    def decline_dissent(self, actor: str, dissent_id: int, reasons: str, drawn_state: str) -> Changed:
+        """The chair declines a late dissent, with reasons: accepting one is their discretion (001 5.7.4),
+        so declining it must be possible too. An on-time dissent cannot be declined."""
+        reasons = " ".join(reasons.split())
+        if len(reasons) < MIN_REASON:
+            raise InvalidInput(f"give the reasons for declining (at least {MIN_REASON} characters)")
+        with self.store.unit_of_work() as uow:
+            d, conference = self._dissent(dissent_id)
+            require_chair(actor, conference, self.roles(actor, conference.area))
+            new = self._move(d, "decline", drawn_state)
+            now = self.now()
+            if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
+                raise AlreadyDone(f"this dissent from {d.reference} was already dealt with")
+            self.store.append_audit(actor, "dissent.declined", d.reference, {"dissent": dissent_id, "reasons": reasons})
+            self.replan_reminders(d.reference)
+            notices = [Notice("decision_made", d.person_id, d.reference, dissent_id)]
+            self._notify(notices)
+            uow.commit()
+        return Changed(d.reference, "Late dissent declined", tuple(notices), replace(d, state=new, decided_at=now))
+
+    def decide_dissent(self, actor: str, dissent_id: int, uphold: bool, reasons: str, drawn_state: str) -> Changed:
+        """The reviewing manager upholds (and the conference reconvenes within 15 working days) or
+        does not, with reasons, within 10 working days of the conference (001 5.7.7(3)-(4))."""
+        reasons = " ".join(reasons.split())
+        if len(reasons) < MIN_REASON:
+            raise InvalidInput(f"give the reasons for the decision (at least {MIN_REASON} characters)")
+        with self.store.unit_of_work() as uow:
+            d, conference = self._dissent(dissent_id)
+            require_any(self.roles(actor, conference.area), DECIDE_ROLES, "deciding on a dissent")
+            new = self._move(d, "uphold" if uphold else "not_uphold", drawn_state)
+            now = self.now()
+            if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
+                raise AlreadyDone(f"the dissent from {d.reference} was already decided")
+            self._record(d.reference, f"dissent_{new}", now, actor)
+            self.store.append_audit(actor, f"dissent.{new}", d.reference, {"dissent": dissent_id, "reasons": reasons})
+            self.replan_reminders(d.reference)
+            notices = [Notice("decision_made", d.person_id, d.reference, dissent_id)]
+            if conference.chair_id:
+                notices.append(Notice("decision_made", conference.chair_id, d.reference, dissent_id))
+            self._notify(notices)
+            uow.commit()
+        summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"
+        return Changed(d.reference, summary, tuple(notices), replace(d, state=new, decided_at=now))

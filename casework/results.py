@@ -1,0 +1,54 @@
+"""What the casework commands and queries return to the edges (the bot, the command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from casework.packs import Area
+from casework.records import (
+    CaseEvent,
+    Complaint,
+    Conference,
+    Dissent,
+    Notice,
+)
+from casework.timeline import Deadline, Timeline
+
+
+@dataclass(frozen=True)
+class DissentRaised:
+    dissent: Dissent
+    conference: Conference
+    window_due: datetime | None
+    notices: tuple[Notice, ...]
+    # True when this answers a repeat of a dissent already recorded: nothing new was stored.
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A state change made (or, with ``repeated``, found already made: nothing changed)."""
+
+    reference: str
+    summary: str
+    notices: tuple[Notice, ...] = ()
+    dissent: Dissent | None = None
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class CaseView:
+    conference: Conference
+    area: Area
+    timelines: tuple[Timeline, ...]
+    events: tuple[CaseEvent, ...]
+    dissents: tuple[Dissent, ...]
+    complaints: tuple[Complaint, ...]
+    version: str
+
+
+@dataclass(frozen=True)
+class Due:
+    reference: str
+    deadline: Deadline

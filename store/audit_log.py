@@ -1,0 +1,100 @@
+"""The hash-chained, append-only audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from casework.audit import GENESIS, entry_hash
+from casework.records import (
+    AuditEntry,
+)
+from store.base import Repository
+from store.models import (
+    AuditHeadRow,
+    AuditRow,
+)
+from store.rows import (
+    AUDIT_BATCH,
+    AUDIT_LOCK_KEY,
+    _audit,
+    _aware,
+    _canonical_detail,
+)
+
+
+class AuditRepository(Repository):
+    """Append-only: there is deliberately no method that updates or deletes an entry."""
+
+    def append_audit(
+        self, actor: str, action: str, reference: str, detail: dict[str, Any], at: datetime | None = None
+    ) -> AuditEntry:
+        """Append one entry chained to the last: seq = last + 1, prev_hash = the last entry's hash.
+
+        Reading the last entry and inserting the next happen under one lock (a PostgreSQL
+        transaction-level advisory lock; SQLite's write lock, taken by BEGIN IMMEDIATE), so
+        concurrent writers, in this process or another, queue rather than fork the chain.
+        """
+        when = datetime.now(UTC) if at is None else _aware(at, "audit time")
+        stored_detail, hashed_detail = _canonical_detail(detail)
+        with self._write() as s:
+            if self._dialect == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+            last = s.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+            seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
+            digest = entry_hash(seq, when, actor, action, reference, hashed_detail, prev)
+            s.add(
+                AuditRow(
+                    seq=seq,
+                    at=when,
+                    actor=actor,
+                    action=action,
+                    reference=reference,
+                    detail=stored_detail,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            s.merge(AuditHeadRow(id=1, seq=seq, hash=digest))
+        return AuditEntry(
+            seq=seq,
+            at=when,
+            actor=actor,
+            action=action,
+            reference=reference,
+            detail=hashed_detail,
+            prev_hash=prev,
+            hash=digest,
+        )
+
+    def audit_entries(self, reference: str | None = None) -> Sequence[AuditEntry]:
+        """All entries (or one case's) in seq order, read in one transaction."""
+        query = select(AuditRow).order_by(AuditRow.seq)
+        if reference is not None:
+            query = query.where(AuditRow.reference == reference)
+        with self._read() as s:
+            return [_audit(r) for r in s.scalars(query)]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """The anchored (seq, hash) of the newest entry, or None for an empty log."""
+        with self._read() as s:
+            row = s.get(AuditHeadRow, 1)
+            return None if row is None else (row.seq, row.hash)
+
+    def iter_audit(self) -> Iterator[AuditEntry]:
+        """Every entry in seq order, fetched in batches so a long log needs neither memory nor a
+        transaction held open while the caller works through it."""
+        after = 0
+        while True:
+            with self._read() as s:
+                rows = list(
+                    s.scalars(select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(AUDIT_BATCH))
+                )
+                entries = [_audit(r) for r in rows]
+            yield from entries
+            if len(entries) < AUDIT_BATCH:
+                return
+            after = entries[-1].seq

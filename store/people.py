@@ -1,0 +1,125 @@
+"""People, their roles and where to reach them (conversation references)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from casework.records import (
+    ROLES,
+    Contact,
+    Person,
+    RoleGrant,
+)
+from store import statements
+from store.base import Repository
+from store.errors import AlreadyExists, InvalidRecord
+from store.models import (
+    ConversationRefRow,
+    PersonRow,
+    RoleGrantRow,
+)
+from store.rows import (
+    ALL_AREAS,
+    _check,
+    _normal_email,
+    _person,
+)
+
+
+class PeopleRepository(Repository):
+    """People by Entra object id, role grants per area, conversation references."""
+
+    def upsert_person(self, person: Person) -> Person:
+        """Insert or update by id; the email is stored lowercased so it matches in any case."""
+        email = _normal_email(person.email)
+        if not email:
+            raise InvalidRecord("email", person.email, ("a non-empty address",))
+        values = {
+            "id": person.id,
+            "email": email,
+            "display_name": person.display_name,
+            "agency": person.agency,
+            "line_manager_id": person.line_manager_id,
+        }
+        stmt = self._insert()(PersonRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[PersonRow.id], set_={k: v for k, v in values.items() if k != "id"}
+        )
+        try:
+            with self._write() as s:
+                s.execute(stmt)
+        except IntegrityError as exc:
+            raise AlreadyExists("email", email, "another person holds it; update or merge that person first") from exc
+        return Person(person.id, email, person.display_name, person.agency, person.line_manager_id)
+
+    def get_person(self, person_id: str) -> Person | None:
+        with self._core_read() as conn:
+            row = conn.execute(statements.PERSON, {"person_id": person_id}).first()
+            return None if row is None else _person(row)
+
+    def find_person_by_email(self, email: str) -> Person | None:
+        with self._read() as s:
+            row = s.scalars(select(PersonRow).where(PersonRow.email == _normal_email(email))).first()
+            return None if row is None else _person(row)
+
+    def grant_role(self, grant: RoleGrant) -> None:
+        """Grant a role in an area (``*`` for every area); granting it again is a no-op."""
+        _check("role", grant.role, ROLES)
+        if not grant.area:
+            raise InvalidRecord("area", grant.area, ("an area name", ALL_AREAS))
+        stmt = (
+            self._insert()(RoleGrantRow)
+            .values(person_id=grant.person_id, role=grant.role, area=grant.area)
+            .on_conflict_do_nothing()
+        )
+        with self._write() as s:
+            s.execute(stmt)
+
+    def roles_of(self, person_id: str, area: str) -> set[str]:
+        """Roles held in ``area`` plus those granted for every area."""
+        with self._core_read() as conn:
+            roles = conn.execute(statements.ROLES, {"person_id": person_id, "area": area})
+            return {r.role for r in roles}
+
+    def people_with_role(self, role: str, area: str) -> list[Person]:
+        """People holding ``role`` in ``area`` or in every area, ordered by name then email."""
+        holders = select(RoleGrantRow.person_id).where(
+            RoleGrantRow.role == role, RoleGrantRow.area.in_((area, ALL_AREAS))
+        )
+        with self._read() as s:
+            rows = s.scalars(
+                select(PersonRow)
+                .where(PersonRow.id.in_(holders))
+                .order_by(PersonRow.display_name, PersonRow.email, PersonRow.id)
+            )
+            return [_person(r) for r in rows]
+
+    def save_conversation_ref(self, person_id: str, reference_json: str) -> None:
+        with self._write() as s:
+            s.merge(ConversationRefRow(person_id=person_id, reference=reference_json, updated_at=datetime.now(UTC)))
+
+    def conversation_ref(self, person_id: str) -> str | None:
+        with self._core_read() as conn:
+            found: str | None = conn.execute(statements.CONVERSATION_REF, {"person_id": person_id}).scalar()
+            return found
+
+    def reminder_contacts(self, person_ids: Sequence[str]) -> dict[str, Contact]:
+        """Email and conversation reference of each person, in one read."""
+        if not person_ids:
+            return {}
+        p, r = PersonRow.__table__, ConversationRefRow.__table__
+        ids = sorted(set(person_ids))
+        out: dict[str, Contact] = {pid: Contact(pid, None, None) for pid in ids}
+        with self._core_read() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                for row in conn.execute(select(p.c.id, p.c.email).where(p.c.id.in_(chunk))):
+                    out[row.id] = Contact(row.id, row.email, None)
+                for row in conn.execute(select(r.c.person_id, r.c.reference).where(r.c.person_id.in_(chunk))):
+                    c = out[row.person_id]
+                    out[row.person_id] = Contact(c.person_id, c.email, row.reference)
+        return out
