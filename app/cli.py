@@ -1,7 +1,9 @@
 """The ``cpc`` command line. Translates arguments into casework calls and reports errors in one line.
 
 Bad input (an unknown area, process or event, a malformed time, an event before the conference,
-a missing file) gets one line naming what was wrong and exit code 2, never a traceback.
+a missing file) gets one line naming what was wrong and exit code 2, never a traceback. The
+administration and case commands (people, conferences, corrections) are in :mod:`app.cli_case`; a
+correction that casework refuses gets one line with its message and exit code 1.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from casework.errors import CaseworkError, UnknownArea
 from casework.events import Event
 from casework.packs import Area
 from casework.timeline import Timeline, evaluate
+from store.errors import StoreError
 
 EXIT_BAD_INPUT = 2
 
@@ -149,85 +152,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_people_add(args: argparse.Namespace) -> int:
-    from casework.records import ROLES, Person, RoleGrant
-    from store.sql import SqlStore
-
-    grants: list[RoleGrant] = []
-    for spec in args.role or []:
-        role, _, area = spec.partition("@")
-        if role not in ROLES:
-            raise CliError(f"--role {spec!r}: role must be one of {', '.join(ROLES)}")
-        if area and area != "*":
-            _area(area)
-        grants.append(RoleGrant(args.id, role, area or "*"))
-    if "@" not in args.email:
-        raise CliError(f"--email {args.email!r}: expected an email address")
-    store = _store()
-    assert isinstance(store, SqlStore)
-    person = store.upsert_person(
-        Person(args.id, args.email.lower(), args.name or "", args.agency or "", args.line_manager)
-    )
-    for g in grants:
-        store.grant_role(g)
-    store.append_audit(
-        "cli", "person.upserted", "-", {"person": person.id, "roles": [f"{g.role}@{g.area}" for g in grants]}
-    )
-    print(f"person {person.id} saved" + (f" with roles {', '.join(args.role)}" if args.role else ""))
-    return 0
-
-
-def cmd_conference_add(args: argparse.Namespace) -> int:
-    from casework.records import CONFERENCE_TYPES, Attendee, CaseEvent, Conference
-    from casework.references import normalise_reference
-    from store.sql import SqlStore
-
-    ref = normalise_reference(args.ref)
-    area = _area(args.area)
-    if args.type not in CONFERENCE_TYPES:
-        raise CliError(f"--type {args.type!r}: expected one of {', '.join(CONFERENCE_TYPES)}")
-    scheduled = parse_time(args.scheduled, "--scheduled") if args.scheduled else None
-    held = parse_time(args.held, "--held") if args.held else None
-    ended = parse_time(args.ended, "--ended") if args.ended else None
-    if ended and not held:
-        raise CliError("--ended needs --held: a conference cannot end before it is held")
-    if ended and held and ended < held:
-        raise CliError("--ended is before --held: the conference cannot end before it starts")
-    attendees: list[Attendee] = []
-    for spec in args.attendee or []:
-        pid, sep, agency = spec.partition("=")
-        if not sep or not pid or not agency:
-            raise CliError(f"--attendee {spec!r}: expected PERSON_ID=AGENCY, for example aad-oid-1=police")
-        attendees.append(Attendee(pid, agency))
-    store = _store()
-    assert isinstance(store, SqlStore)
-    if store.get_conference(ref) is not None:
-        raise CliError(f"conference {ref} already exists")
-    store.add_conference(
-        Conference(ref, area.id, args.type, scheduled, held, ended, args.chair, tuple(attendees), args.chat)
-    )
-    for name, at in (
-        ("conference_scheduled", scheduled),
-        ("conference_held", held),
-        ("conference_ended", ended),
-    ):
-        if at is not None:
-            store.record_event(CaseEvent(ref, name, at, "cli"))
-    store.append_audit("cli", "conference.added", ref, {"area": area.id, "type": args.type})
-    _replan(store, ref)
-    print(f"conference {ref} added to {area.id}")
-    return 0
-
-
-def _replan(store: object, reference: str) -> None:
-    """Plan the reminders of a case changed from the command line, as the service does for the bot."""
-    from casework.service import Casework
-    from store.sql import SqlStore
-
-    assert isinstance(store, SqlStore)
-    Casework(store, _catalogue_areas(), lambda: datetime.now(UTC)).replan_reminders(reference)
-
-
 def cmd_digest(args: argparse.Namespace) -> int:
     """One complaints digest on demand: to the outbox, or with --dry-run the HTML on stdout."""
     from app.settings import load_settings
@@ -303,40 +227,6 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
-PLAYGROUND_USER = ("00000000-0000-0000-0000-0000000000020", "alexw@example.com", "Alex Wilber")
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """A demo case for the Microsoft 365 Agents Playground's default user (Alex Wilber), who is the
-    case's chair and an attendee and holds the reviewing and complaints roles, so that one person
-    can try every card. Case references only; the demo person is the Playground's fictitious user."""
-    from datetime import timedelta
-
-    from casework.records import Attendee, CaseEvent, Conference, Person, RoleGrant
-    from store.sql import SqlStore
-
-    store = _store()
-    assert isinstance(store, SqlStore)
-    oid, email, name = PLAYGROUND_USER
-    ref = args.ref.upper()
-    if store.get_conference(ref) is not None:
-        raise CliError(f"conference {ref} already exists; choose another --ref")
-    area = _area(args.area)
-    held = datetime.now(UTC) - timedelta(hours=2)
-    store.upsert_person(Person(oid, email, name, "police"))
-    for role in ("head_of_safeguarding", "complaints_manager"):
-        store.grant_role(RoleGrant(oid, role, area.id))
-    store.add_conference(
-        Conference(ref, area.id, "initial", held_at=held, chair_id=oid, attendees=(Attendee(oid, "police"),))
-    )
-    store.record_event(CaseEvent(ref, "conference_held", held, "demo"))
-    store.append_audit("cli", "conference.added", ref, {"area": area.id, "type": "initial", "demo": True})
-    _replan(store, ref)
-    print(f"demo conference {ref} ({area.id}) held two hours ago; {name} is its chair and an attendee")
-    print(f"try in the Playground: help | dissent | status {ref} | deadlines | complaint {ref}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cpc", description="Conference challenge bot: statutory timelines and administration.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -365,34 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("action", choices=["verify"])
     au.set_defaults(func=cmd_audit)
 
-    pe = sub.add_parser("people", help="people and roles")
-    pe_sub = pe.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    pa = pe_sub.add_parser("add", help="add or update a person")
-    pa.add_argument("--id", required=True, help="Entra object id")
-    pa.add_argument("--email", required=True)
-    pa.add_argument("--name", help="the professional's display name")
-    pa.add_argument("--agency", help="police, health, education, social_care, ...")
-    pa.add_argument("--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area")
-    pa.add_argument("--line-manager", metavar="PERSON_ID")
-    pa.set_defaults(func=cmd_people_add)
+    from app.cli_case import add_parsers as add_case_parsers
 
-    co = sub.add_parser("conference", help="conferences")
-    co_sub = co.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    ca = co_sub.add_parser("add", help="add a conference")
-    ca.add_argument("--ref", required=True, help="case reference, e.g. CPC-123 (never a name)")
-    ca.add_argument("--area", required=True)
-    ca.add_argument("--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened")
-    ca.add_argument("--scheduled", metavar="ISO-TIME")
-    ca.add_argument("--held", metavar="ISO-TIME")
-    ca.add_argument("--ended", metavar="ISO-TIME")
-    ca.add_argument("--chair", metavar="PERSON_ID")
-    ca.add_argument("--attendee", action="append", metavar="PERSON_ID=AGENCY")
-    ca.add_argument("--chat", metavar="MEETING_CHAT_ID")
-    ca.set_defaults(func=cmd_conference_add)
-    de = sub.add_parser("demo", help="a demo case for the Agents Playground's default user")
-    de.add_argument("--ref", default="DEMO-1")
-    de.add_argument("--area", default="sussex")
-    de.set_defaults(func=cmd_demo)
+    add_case_parsers(sub, _Parser)
 
     from app.booking import add_parsers
 
@@ -423,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except (CliError, CaseworkError) as exc:
+    except (CliError, CaseworkError, StoreError) as exc:
         print(f"cpc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except FileNotFoundError as exc:

@@ -1,12 +1,14 @@
-"""What the sweep sends, drawn by the bot's views: wired here so that the scheduler imports no bot code."""
+"""What the sweep sends, drawn by the bot's views and sent through the bot's adapter: wired here, in
+the composition root, so that the scheduler imports no bot code."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from bot import views
+from bot import edge, views
 from bot.notices import draw_notice
+from casework.duties import purpose
 from casework.records import Notice, StoredReminder
 from casework.rules import Rule
 from casework.service import Casework
@@ -21,10 +23,26 @@ class BotDrawings:
     casework: Casework
 
     def reminder(self, row: StoredReminder, rule: Rule) -> tuple[Card, str, str]:
-        return views.reminder_card(row.reference, rule, row.kind, row.due, row.audience)
+        area = self.casework.areas.get(row.area)
+        why = purpose(area, rule) if area is not None else "none"
+        return views.reminder_card(row.reference, rule, row.kind, row.due, row.audience, why)
 
     def reminder_met(self, row: StoredReminder, rule: Rule) -> Card:
         return views.reminder_met_card(row.reference, rule, row.due)
 
     def notice(self, notice: Notice) -> tuple[Card, str, str]:
         return draw_notice(self.casework, notice)
+
+
+@dataclass
+class BotSender:
+    """``casework.ports.ProactiveSender`` over the bot's adapter (``continue_conversation``, bot/edge.py)."""
+
+    adapter: Any
+    app_id: str
+
+    async def send(self, reference_json: str, card: dict[str, Any]) -> str:
+        return await edge.send_proactive(self.adapter, self.app_id, reference_json, card)
+
+    async def update(self, reference_json: str, activity_id: str, card: dict[str, Any]) -> None:
+        await edge.update_proactive(self.adapter, self.app_id, reference_json, activity_id, card)

@@ -11,12 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from app.booking import MailDrainJob, PollResponsesJob, build_booker, build_ports
-from app.drawings import BotDrawings
+from app.drawings import BotDrawings, BotSender
 from app.procedures import load_catalogue
 from app.settings import Settings
 from bot.app import BOT_KEY, create_app, is_loopback
 from casework.service import Casework
-from scheduler.delivery import BotSender, ReminderDelivery
+from scheduler.delivery import ReminderDelivery
 from scheduler.digest import DigestJob
 from scheduler.runner import CronJob, IntervalJob, Scheduler
 from scheduler.sweep import Sweep

@@ -1,7 +1,9 @@
 """The aiohttp application: ``/api/messages`` for the Bot Framework channel, ``/healthz`` and ``/readyz``.
 
 No request produces a 5xx or a traceback: bad JSON is 400, a failed token check is 401, and an
-error inside a turn is answered in the conversation ("nothing was changed") and logged by type only.
+error inside a turn is answered in the conversation and logged by type only. The answer does not claim
+that nothing changed: the action may have committed before the failure (its reply could not be drawn),
+and every action is idempotent, so trying again is safe and says what is on record.
 The one deliberate 5xx is ``/readyz``'s 503, which a load balancer reads as "send traffic elsewhere".
 
 ``/healthz`` is liveness: it touches nothing, so it answers while the database is stuck. ``/readyz``
@@ -26,15 +28,25 @@ from botbuilder.core import TurnContext
 
 from bot import edge
 from bot.handler import ChallengeBot, Delivery
+from casework.ports import EmailOutbox
 from casework.service import Casework
-from graph.outbox import FileOutbox
-from scheduler.runner import Scheduler
 
 log = logging.getLogger("cpc.http")
 
 MAX_BODY = 256 * 1024
 BOT_KEY: web.AppKey[ChallengeBot] = web.AppKey("bot", ChallengeBot)
-SCHEDULER_KEY: web.AppKey[Scheduler] = web.AppKey("scheduler", Scheduler)
+
+
+class Background(Protocol):
+    """The scheduler's part of the app (``scheduler.runner.Scheduler``), known to the bot only by this
+    shape, so that adapters do not import each other."""
+
+    @property
+    def running(self) -> bool: ...
+    def lifecycle(self, app: web.Application) -> AsyncIterator[None]: ...
+
+
+SCHEDULER_KEY: web.AppKey[Background] = web.AppKey("scheduler", Background)
 # How much longer than the database check's own limit /readyz waits before it gives up on it.
 READY_GRACE = 1.0
 
@@ -62,7 +74,10 @@ def is_loopback(host: str | None) -> bool:
 async def _turn_error(turn_context: TurnContext, error: Exception) -> None:
     log.error("turn failed: %s", type(error).__name__)
     try:
-        await turn_context.send_activity("Sorry, something went wrong and nothing was changed. Please try again.")
+        await turn_context.send_activity(
+            "Sorry, something went wrong before I could answer. Please try again: if what you sent was "
+            "already recorded, I will say so, and nothing is recorded twice."
+        )
     except Exception:  # the channel may be the thing that failed
         log.warning("could not tell the user about a failed turn")
 
@@ -70,10 +85,10 @@ async def _turn_error(turn_context: TurnContext, error: Exception) -> None:
 def create_app(
     settings: Any,
     casework: Casework,
-    outbox: FileOutbox,
+    outbox: EmailOutbox,
     now: Callable[[], datetime],
     credentials_factory: Any = None,
-    scheduler: Scheduler | None = None,
+    scheduler: Background | None = None,
     database: DatabaseCheck | None = None,
 ) -> web.Application:
     adapter = edge.make_adapter(settings, credentials_factory)
@@ -112,7 +127,7 @@ def create_app(
         problems = []
         if database is not None:
             problems.append(await _database_problem(database))
-        if scheduler is not None and not _running(scheduler):
+        if scheduler is not None and not scheduler.running:
             problems.append("scheduler not running")
         found = [p for p in problems if p]
         if found:
@@ -130,10 +145,6 @@ def create_app(
         app[SCHEDULER_KEY] = scheduler
         app.cleanup_ctx.append(scheduler.lifecycle)
     return app
-
-
-def _running(scheduler: Scheduler) -> bool:
-    return scheduler.scheduler is not None and bool(scheduler.scheduler.running)
 
 
 async def _database_problem(database: DatabaseCheck) -> str | None:

@@ -13,23 +13,23 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, Protocol
 
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot import edge, views
-from bot.commands import Command, ParseError, parse, usage
+from bot.commands import parse
 from bot.identity import Identities
 from bot.notices import draw_notice
+from bot.turns import Bad, Reply, Turns, text_of
 from bot.views import Card
-from casework.clock import LONDON, parse_time, start_of_day
-from casework.errors import AlreadyDone, CaseworkError, InvalidInput, StaleAction, UnknownPerson
-from casework.lifecycle import StepNotValid
+from casework.clock import parse_time
+from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPerson
+from casework.ports import EmailOutbox
 from casework.records import Person
-from casework.service import Casework, Changed, Notice
-from graph.outbox import FileOutbox
+from casework.service import Casework, Notice
 
 log = logging.getLogger("cpc.bot")
 
@@ -52,7 +52,7 @@ class Delivery:
     adapter: Any
     app_id: str
     casework: Casework
-    outbox: FileOutbox
+    outbox: EmailOutbox
     teams: TeamsSend | None = None
 
     async def to_teams(self, ref: str, card: Card) -> bool:
@@ -84,24 +84,6 @@ def _data(activity: Activity) -> tuple[str | None, dict[str, Any]]:
     return (verb if isinstance(verb, str) else None), value
 
 
-def _int(data: Mapping[str, Any], key: str) -> int:
-    v = data.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).isdigit():
-        raise _Bad(f"the card is missing its {key}; open a fresh one with the command")
-    return int(v)
-
-
-def _str(data: Mapping[str, Any], key: str, what: str) -> str:
-    v = data.get(key)
-    if not isinstance(v, str) or not v.strip():
-        raise _Bad(f"{what} is required")
-    return v.strip()
-
-
-class _Bad(InvalidInput):
-    """A card's data is missing or malformed: the form comes back with the message beside it."""
-
-
 class ChallengeBot(ActivityHandler):  # type: ignore[misc]
     def __init__(self, casework: Casework, delivery: Delivery, now: Callable[[], datetime]) -> None:
         self.casework = casework
@@ -109,6 +91,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self.now = now
         self._refs: dict[str, tuple[str, str, str]] = {}
         self.identities = Identities(casework.store)
+        self.turns = Turns(casework, now)
         # Panel booking (casework.booking.Booker), wired by the composition root when available.
         self.booker: Any = None
         # Asks the sweep to deliver queued notices now (wired by the composition root); notices are
@@ -162,7 +145,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         person = turn_context.turn_state.get("cpc.person")
         try:
             # Store calls run on the worker pool, never on the event loop (issue 9 item 6).
-            reply = await asyncio.to_thread(self._command, person, cmd, chat_id)
+            reply = await asyncio.to_thread(self.turns.command, person, cmd, chat_id)
         except CaseworkError as exc:
             reply = str(exc)
         self._after(reply)
@@ -177,77 +160,6 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         """Wake the sweep when the action queued notices (they were committed with it)."""
         if isinstance(reply, Reply) and reply.notified:
             self.kick()
-
-    def _command(self, person: Person | None, cmd: Command | ParseError, chat_id: str | None) -> Card | str | Reply:
-        """One typed command, run on a worker thread: casework decides, views draw."""
-        if isinstance(cmd, ParseError):
-            return cmd.message
-        if cmd.name == "help":
-            return views.help_card(None if person else str(UnknownPerson()))
-        if person is None:
-            raise UnknownPerson()
-        me = person
-        cw = self.casework
-        now = self.now()
-        if cmd.name == "dissent":
-            if not cmd.text and cmd.reference is None:
-                windows = cw.open_windows(me.id)
-                if not windows:
-                    return "You have no conference with an open dissent window. Type: dissent CPC-123 <reason>"
-                return views.dissent_form(windows)
-            if not cmd.text:
-                return usage("dissent")
-            return self._raise_dissent(me, cmd.reference, cmd.text, chat_id)
-        if cmd.name == "dissent amend":
-            if not cmd.text:
-                return usage("dissent amend")
-            changed = cw.amend_dissent(me.id, cmd.reference, cmd.text, chat_id)
-            return Reply(views.result_card("Dissent amended", changed.summary + "."), bool(changed.notices))
-        if cmd.name == "dissent withdraw":
-            changed = cw.withdraw_dissent(me.id, cmd.reference, chat_id)
-            card = views.result_card(
-                "Dissent withdrawn", changed.summary + ". The record keeps that it was made.", "Default"
-            )
-            return Reply(card, bool(changed.notices))
-        if cmd.name == "status":
-            return views.timeline_card(cw.view(me.id, cmd.reference or ""), now)
-        if cmd.name == "deadlines":
-            return views.deadlines_card(cw.deadlines_for(me.id), now)
-        if cmd.name == "decide":
-            view = cw.require_decider(me.id, cmd.reference or "")
-            open_ = cw.awaiting_decision(view)
-            if not open_:
-                return f"There is no dissent awaiting a decision on {view.conference.reference}."
-            return views.decision_card(open_[0], view)
-        if cmd.name == "complaint":
-            conference = cw.require_complaint_role(me.id, cmd.reference or "")
-            return views.complaint_form(conference.reference, now.astimezone(LONDON).date())
-        if cmd.name in ("stage2", "panel"):
-            view = cw.require_stage_role(me.id, cmd.reference or "")
-            if not view.complaints:
-                ref = view.conference.reference
-                return f"There is no complaint about {ref}. Type: complaint {ref}"
-            return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now, cw.complaint_next(view))
-        if cmd.name == "outcome":
-            view = cw.require_stage_role(me.id, cmd.reference or "")
-            return views.outcome_form(view)
-        if cmd.name == "correct":
-            return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
-        if cmd.name == "conference link":
-            if chat_id is None:
-                return usage("conference link")
-            changed = cw.link_chat(me.id, cmd.reference or "", chat_id)
-            return views.result_card("Conference linked", changed.summary + ". Dissent typed here needs no reference.")
-        if cmd.name == "audit":
-            entries = cw.audit_trail(me.id, cmd.reference or "")
-            return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)
-        return usage("help")
-
-    def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Reply:
-        cw = self.casework
-        result = cw.raise_dissent(me.id, reference, reason, chat_id)
-        view = cw.view(me.id, result.conference.reference)
-        return Reply(views.dissent_confirmation(result.dissent, result.window_due, view), bool(result.notices))
 
     # ------------------------------------------------------------------ card actions
 
@@ -264,7 +176,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
             me = self._me(turn_context)
             if verb in ("panel.replace", "panel.slots", "panel.reschedule"):
                 return await self._panel_action(me, verb, data)
-            result = await asyncio.to_thread(self._act_refused_kept, me, verb, data)
+            result = await asyncio.to_thread(self.turns.act, me, verb, data)
         except AlreadyDone as exc:
             return views.result_card("Already done", f"{exc}. Nothing was changed.", "Default")
         except StaleAction as exc:
@@ -274,117 +186,6 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         self._after(result)
         body = result.body if isinstance(result, Reply) else result
         return body if isinstance(body, dict) else views.result_card("Done", body)
-
-    def _act_refused_kept(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
-        """A refused form comes back as the same form, with what was typed and the error beside it."""
-        try:
-            return self._act(me, verb, data)
-        except (InvalidInput, StepNotValid) as exc:  # not refusals of who may act: those get no form
-            again = self._form_again(verb, data, str(exc))
-            if again is None:
-                raise
-            return again
-
-    def _form_again(self, verb: str | None, data: Mapping[str, Any], error: str) -> Card | None:
-        reference = data.get("reference")
-        if not isinstance(reference, str) or not reference.strip():
-            return None
-        today = self.now().astimezone(LONDON).date()
-        if verb == "complaint.submit":
-            return views.complaint_form(reference.strip().upper(), today, typed=data, error=error)
-        command = data.get("command")
-        if verb == "step.submit" and command in ("stage2", "panel"):
-            try:
-                view = self.casework.system_view(reference)
-            except CaseworkError:
-                return None
-            valid = self.casework.complaint_next(view)
-            return views.step_form(view, command, today, self.now(), valid, typed=data, error=error)
-        return None
-
-    def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
-        cw = self.casework
-        if verb == "dissent.submit":
-            return self._raise_dissent(
-                me, _str(data, "reference", "the conference"), _str(data, "reason", "your reason"), None
-            )
-        if verb == "dissent.record":
-            changed = cw.record_dissent(me.id, _int(data, "dissent"), _str(data, "state", "the card's state"))
-            card = views.result_card(
-                "Dissent recorded",
-                f"{changed.summary}. Your line manager and the reviewing manager are being told.",
-                facts=[("Conference", changed.reference)],
-            )
-            return Reply(card, bool(changed.notices))
-        if verb == "dissent.decline":
-            changed = cw.decline_dissent(
-                me.id,
-                _int(data, "dissent"),
-                _str(data, "reasons", "your reasons for declining"),
-                _str(data, "state", "the card's state"),
-            )
-            card = views.result_card(
-                "Late dissent declined",
-                f"{changed.summary}. The professional is being told, with your reasons kept on the record.",
-                "Default",
-                facts=[("Conference", changed.reference)],
-            )
-            return Reply(card, bool(changed.notices))
-        if verb == "dissent.decide":
-            decision = _str(data, "decision", "a decision")
-            if decision not in ("uphold", "not_upheld"):
-                raise _Bad("choose uphold or do not uphold")
-            changed = cw.decide_dissent(
-                me.id,
-                _int(data, "dissent"),
-                decision == "uphold",
-                _str(data, "reasons", "the reasons"),
-                _str(data, "state", "the card's state"),
-            )
-            return Reply(self._decision_card(me, changed), bool(changed.notices))
-        if verb == "complaint.submit":
-            received = _given(_str(data, "received", "the date received"), str(data.get("received_time") or ""))
-            changed = cw.record_complaint(
-                me.id,
-                _str(data, "reference", "the conference"),
-                received,
-                _str(data, "complainant", "the complainant"),
-                _str(data, "grounds", "the grounds"),
-                str(data.get("summary") or ""),
-                confirm_repeat=str(data.get("second") or "").lower() == "true",
-            )
-            return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
-        if verb == "step.submit":
-            at = _date(_str(data, "date", "the date"), str(data.get("time") or ""))
-            changed = cw.record_step(
-                me.id,
-                _str(data, "reference", "the conference"),
-                _str(data, "command", "the step"),
-                _str(data, "event", "what happened"),
-                at,
-                _str(data, "version", "the card's version"),
-            )
-            return self._changed_card(me, changed, "Recorded")
-        if verb == "outcome.submit":
-            changed = cw.record_outcome(
-                me.id,
-                _str(data, "reference", "the conference"),
-                _str(data, "outcome", "the outcome"),
-                _str(data, "version", "the card's version"),
-            )
-            return self._changed_card(me, changed, "Outcome recorded")
-        if verb == "correct.submit":
-            changed = cw.correct(
-                me.id,
-                _str(data, "reference", "the conference"),
-                _str(data, "item", "what to withdraw"),
-                _str(data, "reason", "the reason for the correction"),
-                _str(data, "version", "the card's version"),
-            )
-            return self._changed_card(me, changed, "Corrected")
-        if verb in ("open.status", "open.decide", "open.dissent"):
-            return self._open(me, verb, _str(data, "reference", "the conference"))
-        raise _Bad("this card action is not recognised; open a fresh card with the command")
 
     async def _panel_action(self, me: Person, verb: str, data: Mapping[str, Any]) -> Card:
         """Decline prompts: replace a member, find new times, or move the meeting to one of them.
@@ -397,22 +198,23 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
 
         booker = self.booker
         if booker is None:
-            raise _Bad("panel booking is not configured on this server")
-        ref = normalise_reference(_str(data, "reference", "the case"))
-        purpose = _str(data, "purpose", "the meeting")
-        current = booker.bookings.current_booking(ref, purpose)
-        if current is None or current.transaction_id != _str(data, "transaction_id", "the booking"):
+            raise Bad("panel booking is not configured on this server")
+        ref = normalise_reference(text_of(data, "reference", "the case"))
+        purpose = text_of(data, "purpose", "the meeting")
+        current = await asyncio.to_thread(booker.bookings.current_booking, ref, purpose)
+        if current is None or current.transaction_id != text_of(data, "transaction_id", "the booking"):
             raise StaleAction("this card was drawn for an earlier booking of this meeting")
         try:
             if verb == "panel.replace":
-                joining_text = _str(data, "joining", "the replacement member")
-                joining = self.casework.store.get_person(joining_text) or self.casework.store.find_person_by_email(
-                    joining_text
+                joining_text = text_of(data, "joining", "the replacement member")
+                store = self.casework.store
+                joining = await asyncio.to_thread(store.get_person, joining_text) or await asyncio.to_thread(
+                    store.find_person_by_email, joining_text
                 )
                 if joining is None:
-                    raise _Bad(f"no registered person matches {joining_text[:60]!r}")
+                    raise Bad(f"no registered person matches {joining_text[:60]!r}")
                 booking = await booker.replace_member(
-                    me.id, ref, purpose, _str(data, "leaving", "the member leaving"), joining.id
+                    me.id, ref, purpose, text_of(data, "leaving", "the member leaving"), joining.id
                 )
                 return views.result_card(
                     "Member replaced",
@@ -426,76 +228,25 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                     me.id, ref, purpose, members, room, current.end - current.start, chair_id=current.chair_id
                 )
                 return views.panel_slots_card(offer, current.transaction_id)
-            start = _str(data, "start", "the new time")
+            start = text_of(data, "start", "the new time")
             try:
                 at = datetime.fromisoformat(start)
             except ValueError:
-                raise _Bad("the card's time is not a valid time; find new times again") from None
+                raise Bad("the card's time is not a valid time; find new times again") from None
             booking = await booker.reschedule(me.id, ref, purpose, at)
             return views.result_card(
                 "Meeting moved",
                 f"The meeting for {ref} is now at {views.when(booking.start)}; invitations were updated.",
             )
         except CalendarError as exc:
-            raise _Bad(str(exc)) from None
+            raise Bad(str(exc)) from None
 
     async def send_decline_card(self, prompt: Any, person_id: str) -> bool:
         """For the invitation-response job: True when the card reached the person in Teams."""
-        ref = self.casework.store.conversation_ref(person_id)
+        ref = await asyncio.to_thread(self.casework.store.conversation_ref, person_id)
         if ref is None:
             return False
         return await self.delivery.to_teams(ref, views.panel_decline_card(prompt))
-
-    def _open(self, me: Person, verb: str, reference: str) -> Card:
-        """A reminder's button: the card for what is due (the casework service checks who may see it)."""
-        cw = self.casework
-        if verb == "open.decide":
-            view = cw.require_decider(me.id, reference)
-            open_ = cw.awaiting_decision(view)
-            if open_:
-                return views.decision_card(open_[0], view)
-            ref = view.conference.reference
-            return views.result_card("Nothing to decide", f"No dissent on {ref} awaits a decision.")
-        if verb == "open.dissent":
-            ref = reference.upper()
-            windows = [(c, due) for c, due in cw.open_windows(me.id) if c.reference == ref]
-            if windows:
-                return views.dissent_form(windows)
-            return views.result_card(
-                "The dissent window is closed",
-                f"Dissent from {ref} can no longer be recorded on time; type: dissent {ref} <reason> "
-                "and the chair will decide whether to accept it.",
-                "Warning",
-            )
-        return views.timeline_card(cw.view(me.id, reference), self.now())
-
-    def _decision_card(self, me: Person, changed: Changed) -> Card:
-        """The reviewing manager's confirmation: what this decision means, and nothing left over from
-        another dissent on the case (a "not upheld" must not say "hold the reconvened conference")."""
-        d = changed.dissent
-        facts = [("Conference", changed.reference)]
-        if d is not None and d.state == "upheld":
-            view = self.casework.view(me.id, changed.reference)
-            facts += [
-                (dl.rule.title, views.when(dl.due))
-                for t in view.timelines
-                for dl in t.deadlines
-                if dl.status == "pending" and dl.due is not None and "dissent_upheld" in dl.rule.start_events()
-            ][:1]
-            message = f"{changed.summary}. The chair and the professional are being told."
-        else:
-            message = f"{changed.summary}. The professional and the chair are being told; the decision stands."
-        return views.result_card("Decision recorded", message, facts=facts)
-
-    def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
-        view = self.casework.view(me.id, changed.reference)
-        due = [
-            (d.rule.title, views.when(d.due))
-            for t in view.timelines
-            for d in t.deadlines
-            if d.status == "pending" and d.due is not None and d.applicable
-        ]
-        return views.result_card(title, changed.summary + ".", facts=[("Conference", changed.reference), *due[:4]])
 
     # ------------------------------------------------------------------ meetings and installs
 
@@ -524,28 +275,3 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
     def draw_notice(self, notice: Notice) -> tuple[Card, str, str]:
         """The card, email subject and email text of a queued notice (the sweep calls this)."""
         return draw_notice(self.casework, notice)
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply, and whether the action queued notices (so the sweep is woken to send them)."""
-
-    body: Card | str
-    notified: bool = False
-
-
-def _given(text: str, clock: str) -> date | datetime:
-    """A date as the user gave it: with a time when one was typed, else a plain date (issue 9 item 4)."""
-    try:
-        d = date.fromisoformat(text.strip()[:10])
-        if not clock.strip():
-            return d
-        return datetime.combine(d, time.fromisoformat(clock.strip()[:5]), tzinfo=LONDON)
-    except ValueError:
-        raise _Bad("give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)") from None
-
-
-def _date(text: str, clock: str = "") -> datetime:
-    """A step's date: with no time typed, the day's start (the step is compared by date)."""
-    given = _given(text, clock)
-    return given if isinstance(given, datetime) else start_of_day(given)

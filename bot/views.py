@@ -7,15 +7,16 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.commands import USAGE
+from bot.reminder_views import action_for, reminder_card, reminder_met_card
+from bot.views_base import Card, when, words
 from cards.render import render
-from casework.clock import spoken
+from casework.clock import when_recorded
+from casework.commands.complaint import step_command
 from casework.commands.corrections import Correctable, describe
 from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
-from casework.rules import Rule
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
 from casework.timeline import Deadline, Timeline, rag
 
-Card = dict[str, Any]
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
 
 
@@ -35,14 +36,6 @@ STATUS_WORDS = {
     "late": "done late",
     "missed": "overdue",
 }
-
-
-def when(ts: datetime | None) -> str:
-    return "not dated" if ts is None else spoken(ts)
-
-
-def words(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def help_card(intro: str | None = None) -> Card:
@@ -252,27 +245,51 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
                 }
             )
         sections.append({"process": PROCESS_TITLE.get(tl.process, tl.process), "deadlines": rows})
-    events = [{"when": when(e.at), "name": words(e.name)} for e in view.events]
+    events = [{"when": when_recorded(e.at), "name": words(e.name)} for e in view.events]
     return render(
         "timeline", reference=view.conference.reference, area=view.area.name, sections=sections, events=events
     )
 
 
 def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
-    rows = []
-    for item in items[:25]:
-        colour = rag(item.deadline, now)
-        rows.append(
+    """``deadlines``: the person's own duties, each with one tap to act; then rights open for others,
+    which are never shown as the person's overdue work (casework.queries.deadlines_for)."""
+    duties, rights = [], []
+    for item in items[:40]:
+        d = item.deadline
+        if item.kind == "right":
+            rights.append(
+                {
+                    "reference": item.reference,
+                    "title": d.rule.title,
+                    "due_text": f"Open for {item.holder} until {when(d.due)}" if d.due else f"Open for {item.holder}",
+                    "source": d.rule.source,
+                }
+            )
+            continue
+        colour = rag(d, now)
+        verb, title = action_for(item.purpose)
+        duties.append(
             {
-                "rag": mark(item.deadline, colour),
+                "rag": mark(d, colour),
                 "reference": item.reference,
-                "title": item.deadline.rule.title,
+                "title": d.rule.title,
                 "colour": RAG_COLOUR[colour],
-                "due_text": _deadline_text(item.deadline),
-                "source": item.deadline.rule.source,
+                "due_text": _deadline_text(d),
+                "source": d.rule.source,
+                "verb": verb,
+                "action": title,
+                "rule": d.rule.id,
+                "command": step_command(d.rule) if item.purpose == "step" else "",
             }
         )
-    return render("deadlines", items=rows, empty=not rows)
+    return render(
+        "deadlines",
+        items=duties[:25],
+        rights=rights[:15],
+        empty=not duties,
+        has_rights=bool(rights),
+    )
 
 
 def audit_card(reference: str, entries: Sequence[AuditEntry]) -> Card:
@@ -297,92 +314,6 @@ def notice_card(
 
 
 # Reminder cards (scheduler/sweep.py sends them; the rule's title and citation come from the pack).
-REMINDER_ACTIONS = {
-    "open.decide": "Decide on the dissent",
-    "open.dissent": "Record dissent",
-    "open.status": "Open the case",
-}
-
-
-def reminder_action(rule: Rule) -> str:
-    """The button for what is due: the reviewing manager's decision, a dissent, else the case."""
-    if "dissent_upheld" in rule.completed_by or "dissent_not_upheld" in rule.completed_by:
-        return "open.decide"
-    if rule.kind == "window" and "dissent_raised" in rule.completed_by:
-        return "open.dissent"
-    return "open.status"
-
-
-def _working_days(kind: str) -> int:
-    return int(kind.split("-", 1)[1])
-
-
-def reminder_card(reference: str, rule: Rule, kind: str, due: datetime | None, audience: str) -> tuple[Card, str, str]:
-    """A reminder as a card, with the email subject and plain text for when Teams cannot carry it."""
-    due_text = when(due)
-    window = rule.kind == "window"
-    colour = "Default"
-    if kind == "opened":
-        heading = f"Open until {due_text}: {reference}"
-        message = (
-            f"You may record dissent from conference {reference} until {due_text}."
-            if "dissent_raised" in rule.completed_by
-            else f"{rule.title}: open until {due_text}."
-        )
-    elif kind.startswith("before-"):
-        n = _working_days(kind)
-        span = "1 working day" if n == 1 else f"{n} working days"
-        heading = f"{'Closes' if window else 'Due'} in {span}: {reference}"
-        message = f"{rule.title}: {'closes' if window else 'due by'} {due_text}."
-        colour = "Warning" if n <= 2 else "Default"
-    elif kind == "due":
-        heading = f"Due today: {reference}"
-        message = f"{rule.title}: due by {due_text}."
-        colour = "Warning"
-    else:
-        heading = f"Overdue: {reference}"
-        message = f"{rule.title} was due by {due_text} and is not recorded as done."
-        colour = "Attention"
-    note = (
-        "You are receiving this as line manager of the person responsible (delay is reported to the manager)."
-        if audience == "line_manager"
-        else ""
-    )
-    verb = reminder_action(rule)
-    card = render(
-        "reminder",
-        heading=heading,
-        message=message,
-        colour=colour,
-        reference=reference,
-        title=rule.title,
-        due=due_text,
-        source=rule.source,
-        note=note,
-        verb=verb,
-        action=REMINDER_ACTIONS[verb],
-    )
-    text = f"{message}\n\nCase: {reference}\nRule: {rule.source}\n" + (f"\n{note}\n" if note else "")
-    return card, heading, text + "\nOpen Teams and type: status " + reference
-
-
-def reminder_met_card(reference: str, rule: Rule, due: datetime | None) -> Card:
-    """The earlier reminder, updated in place once its deadline is met: no button, no alarm."""
-    return render(
-        "reminder",
-        heading=f"Done: {reference}",
-        message=f"{rule.title}: recorded as done. No further reminders.",
-        colour="Good",
-        reference=reference,
-        title=rule.title,
-        due=when(due),
-        source=rule.source,
-        note="",
-        verb="",
-        action="",
-    )
-
-
 def panel_decline_card(prompt: Any) -> Card:
     """A decline (or a lost event) on a booked panel: replace the member, or find new times."""
     from casework.booking import purpose_of
@@ -419,3 +350,6 @@ def panel_slots_card(offer: Any, transaction_id: str) -> Card:
         purpose=offer.purpose,
         transaction_id=transaction_id,
     )
+
+
+__all__ = ["Card", "reminder_card", "reminder_met_card", "when", "words"]

@@ -83,3 +83,15 @@ def spoken(ts: datetime) -> str:
 def to_local_iso(ts: datetime) -> str:
     """ISO 8601 with the Europe/London UTC offset of that moment, e.g. 2027-01-05T23:59:59+00:00."""
     return ts.astimezone(LONDON).isoformat(timespec="seconds")
+
+
+def when(ts: datetime | None) -> str:
+    """A moment in words for a card, an email or a digest; "not dated" when there is none."""
+    return "not dated" if ts is None else spoken(ts)
+
+
+def when_recorded(ts: datetime) -> str:
+    """An event's moment as the user gave it: a date given without a time is kept at that day's start
+    (:func:`start_of_day`) and reads as the date alone, never as a made-up "00:00"."""
+    local = ts.astimezone(LONDON)
+    return spoken_date(local.date()) if (local.hour, local.minute, local.second) == (0, 0, 0) else spoken(ts)

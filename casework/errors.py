@@ -132,3 +132,8 @@ class DuplicateRecord(CaseworkError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class SecondComplaint(InvalidInput):
+    """A complaint like one already recorded (same case, day and complainant, other grounds or summary):
+    recorded only when the user confirms it is a second complaint."""

@@ -26,6 +26,51 @@ from casework.records import (
 from casework.reminders import Reminder
 
 
+class ProactiveSender(Protocol):
+    """Posts and updates cards in a stored conversation (the Teams edge, ``bot.edge``)."""
+
+    async def send(self, reference_json: str, card: dict[str, Any]) -> str: ...
+    async def update(self, reference_json: str, activity_id: str, card: dict[str, Any]) -> None: ...
+
+
+class SendFailed(Exception):
+    """An outgoing call to the channel failed (raised by a :class:`ProactiveSender`).
+
+    ``status`` is the HTTP status (None when no response arrived), ``retry_after`` the seconds of a
+    Retry-After header, ``blocked`` is True for any 403 (``MessageWritesBlocked``: the user blocked
+    or uninstalled the bot), ``code`` the Bot Framework error code when the body had one.
+    """
+
+    def __init__(
+        self,
+        status: int | None,
+        retry_after: float | None,
+        blocked: bool,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        self.blocked = blocked
+        self.code = code
+        detail = message or (f"HTTP {status}" if status is not None else "no response")
+        super().__init__(f"send failed: {detail}" + (f" ({code})" if code else ""))
+
+    @property
+    def retryable(self) -> bool:
+        """Worth retrying with backoff (Microsoft: 429, 412, 502, 504; and network errors)."""
+        return not self.blocked and (self.status is None or self.status in (412, 429, 502, 504))
+
+
+class EmailOutbox(Protocol):
+    """Where an email goes when Teams cannot take a card (``graph.outbox.FileOutbox`` or Graph mail).
+
+    The same ``key`` twice sends one message: a retry after a crash does not email twice.
+    """
+
+    def send_email(self, to: str, subject: str, text: str, html_body: str | None, key: str) -> object: ...
+
+
 class UnitOfWork(Protocol):
     """One action's writes in one transaction (cosmicpython: ``with uow: ...; uow.commit()``).
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from casework.commands.base import CaseworkBase
+from casework.duties import purpose, right_holder
 from casework.lifecycle.complaint import complaint_steps
 from casework.lifecycle.spec import Step
 from casework.permissions import (
@@ -28,27 +29,56 @@ class CaseQueries(CaseworkBase):
     """Queries: no writes."""
 
     def deadlines_for(self, actor: str) -> list[Due]:
-        """What this person is responsible for next, soonest first: open duties and windows."""
-        out: list[Due] = []
+        """What this person must do, soonest first, then the rights open for others (issue 9 item 7).
+
+        Duties are those whose responsible role the person holds on the case (its chair, an attendee,
+        or a role in the area). Windows are rights, never the person's overdue work: one that is still
+        open is listed as open for its holder; one that closed unused is not listed at all. A closed
+        complaint's steps are not chased (000 §2, 001 5.7.10).
+        """
+        duties: list[Due] = []
+        rights: list[Due] = []
         for conference in self.store.list_conferences():
             area = self.areas.get(conference.area)
             if area is None:
                 continue
             roles = self.roles(actor, conference.area)
+            attendee = is_attendee(actor, conference)
             if conference.chair_id == actor:
                 roles = roles | {"chair"}
-            if is_attendee(actor, conference):
+            if attendee:
                 roles = roles | {"professional"}
             if not roles:
                 continue
-            view_events = self._events(conference.reference)
-            for process in area.processes:
-                for d in self._timeline(area, process, view_events).deadlines:
-                    if d.status in ("pending", "missed") and d.applicable and d.rule.responsible in roles:
-                        out.append(Due(conference.reference, d))
+            case = self.store.load_case(conference.reference)
+            if case is None:
+                continue
+            complaint_open = any(not c.stage.startswith("closed") for c in case.complaints)
+            timelines = list(self._view(case).timelines)
+            if not case.complaints and "complaint" in area.processes:
+                # No complaint yet: the family's right to make one may still be open (its window).
+                timelines.append(self._timeline(area, "complaint", case.events))
+                complaint_open = True
+            for tl in timelines:
+                if tl.process == "complaint" and not complaint_open:
+                    continue
+                for d in tl.deadlines:
+                    if not d.applicable:
+                        continue
+                    rule = d.rule
+                    if rule.kind == "duty":
+                        if d.status in ("pending", "missed") and rule.responsible in roles:
+                            duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))
+                        continue
+                    if d.status != "pending" or rule.responsible not in roles:
+                        continue
+                    holder = right_holder(rule, attendee)
+                    if holder is not None:
+                        rights.append(Due(conference.reference, d, "right", holder.label, purpose(area, rule)))
         far = datetime.max.replace(tzinfo=self.now().tzinfo)
-        out.sort(key=lambda x: x.deadline.due or far)
-        return out
+        duties.sort(key=lambda x: x.deadline.due or far)
+        rights.sort(key=lambda x: x.deadline.due or far)
+        return duties + rights
 
     def audit_trail(self, actor: str, reference: str) -> Sequence[AuditEntry]:
         conference = self.conference(reference)

@@ -27,55 +27,64 @@ Plans are computed from a case's timelines (:mod:`casework.timeline`) and its ar
 calendar; nothing here does I/O. Recipients are resolved from roles by the caller's
 :class:`Recipients`: ``chair`` is the conference's chair, ``professional`` its attendees, any other
 role the people holding it in the area, and a line manager is ``Person.line_manager_id``.
+
+This module plans a case's reminder rows and is the one import path for the reminders' vocabulary;
+the parts live by responsibility: the plans and an area's settings in :mod:`casework.reminder_plans`,
+the moments of one deadline in :mod:`casework.reminder_schedule`, and the pack's ``[reminders]``
+table in :mod:`casework.reminder_pack`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from casework.calendar import WorkingCalendar
-from casework.clock import LONDON
-from casework.errors import CalendarRangeError, PackError
-from casework.records import ROLES
-from casework.rules import Candidate, Rule
+from casework.reminder_pack import PLAN_KEYS, PLAN_KINDS, parse_reminders
+from casework.reminder_plans import (
+    COMPLAINT_WINDOW_PLAN,
+    DEFAULT_PLANS,
+    DEFAULT_SETTINGS,
+    DEFAULT_TIME,
+    DUTY_PLAN,
+    WINDOW_PLAN,
+    ReminderPlan,
+    ReminderSettings,
+)
+from casework.reminder_schedule import DatedView, DeadlineView, Slot, TimelineView, schedule
 
+__all__ = [
+    "COMPLAINT_WINDOW_PLAN",
+    "DEFAULT_PLANS",
+    "DEFAULT_SETTINGS",
+    "DEFAULT_TIME",
+    "DUTY_PLAN",
+    "MANAGER",
+    "NOTIFIED",
+    "PENDING",
+    "PLAN_KEYS",
+    "PLAN_KINDS",
+    "RESPONSIBLE",
+    "SKIPPED",
+    "WINDOW_PLAN",
+    "CasePlan",
+    "DatedView",
+    "DeadlineView",
+    "Recipients",
+    "Reminder",
+    "ReminderPlan",
+    "ReminderSettings",
+    "Slot",
+    "TimelineView",
+    "parse_reminders",
+    "plan_case",
+    "reminder_key",
+    "roles_needed",
+    "schedule",
+]
 
-# What a plan reads of casework.timeline's Dated, Deadline and Timeline. They are protocols, not imports:
-# casework.packs imports this module (for the [reminders] table) and casework.timeline imports casework.packs.
-class DatedView(Protocol):
-    @property
-    def candidate(self) -> Candidate: ...
-    @property
-    def start_event(self) -> str | None: ...
-    @property
-    def start(self) -> datetime | None: ...
-
-
-class DeadlineView(Protocol):
-    @property
-    def rule(self) -> Rule: ...
-    @property
-    def due(self) -> datetime | None: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def applicable(self) -> bool: ...
-    @property
-    def chosen(self) -> DatedView | None: ...
-
-
-class TimelineView(Protocol):
-    @property
-    def process(self) -> str: ...
-    @property
-    def deadlines(self) -> Sequence[DeadlineView]: ...
-
-
-DEFAULT_TIME = time(9, 0)
 
 #: Who a planned reminder is for: the person responsible (or entitled), or their line manager.
 RESPONSIBLE = "responsible"
@@ -85,136 +94,6 @@ MANAGER = "line_manager"
 #: first planned and a later one for the same deadline and person had passed too: catching up sends
 #: one reminder, not a burst) and ``notified`` (the person was told at once by a notice).
 PENDING, SKIPPED, NOTIFIED = "pending", "skipped", "notified"
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderPlan:
-    """How one kind of deadline is reminded. Days are working days of the area's calendar."""
-
-    before: tuple[int, ...] = ()
-    on_due_day: bool = False
-    on_open: bool = False
-    overdue: bool = False
-    overdue_every: int = 2
-    overdue_repeats: int = 10
-    escalate: bool = True
-    copy_to: tuple[str, ...] = ()
-
-
-DUTY_PLAN = ReminderPlan(before=(5, 2, 1), on_due_day=True, overdue=True)
-WINDOW_PLAN = ReminderPlan(on_open=True)
-COMPLAINT_WINDOW_PLAN = ReminderPlan(on_open=True, before=(1,), copy_to=("chair", "complaints_manager"))
-DEFAULT_PLANS: Mapping[str, ReminderPlan] = {
-    "duty": DUTY_PLAN,
-    "window": WINDOW_PLAN,
-    "complaint_window": COMPLAINT_WINDOW_PLAN,
-}
-
-
-@dataclass(frozen=True)
-class ReminderSettings:
-    """An area's reminder plans: one per kind (``duty``, ``window``, ``complaint_window``), the time of
-    day of working-day reminders, and per-rule overrides."""
-
-    plans: Mapping[str, ReminderPlan] = field(default_factory=lambda: dict(DEFAULT_PLANS))
-    at: time = DEFAULT_TIME
-    rules: Mapping[str, ReminderPlan] = field(default_factory=dict)
-
-    def plan_for(self, rule: Rule) -> ReminderPlan:
-        if rule.id in self.rules:
-            return self.rules[rule.id]
-        if rule.kind == "window" and rule.process == "complaint":
-            return self.plans["complaint_window"]
-        return self.plans[rule.kind]
-
-
-DEFAULT_SETTINGS = ReminderSettings()
-
-
-# ----------------------------------------------------------------------------------- schedule
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One planned moment for one deadline: ``kind`` is ``opened``, ``before-N``, ``due`` or
-    ``overdue-N``; ``audience`` says whether line managers get it too."""
-
-    kind: str
-    send_at: datetime
-    escalate: bool = False
-
-
-def _at(day: Any, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
-
-
-def schedule(
-    deadline: DeadlineView,
-    plan: ReminderPlan,
-    calendar: WorkingCalendar,
-    at: time = DEFAULT_TIME,
-    expected: frozenset[str] = frozenset(),
-    now: datetime | None = None,
-) -> list[Slot]:
-    """The moments one open, dated deadline is reminded at, soonest first (UTC).
-
-    Overdue reminders repeat until the duty is met: ``overdue_repeats`` counts those still ahead of
-    ``now`` (all of them when ``now`` is before the due date), and the daily replan of open cases
-    extends the series, so a duty left unmet keeps escalating however long it is overdue.
-
-    Nothing is planned before the deadline's clock started (a duty that starts three working days
-    before it falls due has no "5 days before" card), and for a window nothing at or after its close.
-    ``expected`` names events the case is still waiting for: a window that would open on a fallback
-    event (the conference's start) while its first event (the conference's end) is still expected
-    opens when that arrives, so no one is told "you may dissent" during the meeting.
-    """
-    due = deadline.due
-    chosen = deadline.chosen
-    if due is None or chosen is None or chosen.start is None:
-        return []
-    start = chosen.start.astimezone(UTC)
-    due_utc = due.astimezone(UTC)
-    window = deadline.rule.kind == "window"
-    due_day = due.astimezone(LONDON).date()
-    out: list[Slot] = []
-    if plan.on_open:
-        of = chosen.candidate.of
-        waiting_for_better = bool(of) and chosen.start_event != of[0] and of[0] in expected
-        if not waiting_for_better and start < due_utc:
-            out.append(Slot("opened", start))
-    try:
-        for n in sorted(set(plan.before), reverse=True):
-            send = _at(calendar.subtract_working_days(due_day, n), at)
-            if start <= send < due_utc:
-                out.append(Slot(f"before-{n}", send))
-        if plan.on_due_day and calendar.is_working_day(due_day):
-            send = _at(due_day, at)
-            if start <= send < due_utc:
-                out.append(Slot("due", send))
-        if plan.overdue and not window:
-            day = calendar.add_working_days(due_day, 1)
-            repeats = plan.overdue_repeats if plan.overdue_every > 0 else min(plan.overdue_repeats, 1)
-            ahead = 0
-            i = 0
-            while ahead < repeats:
-                if i:
-                    if plan.overdue_every <= 0:
-                        break
-                    day = calendar.add_working_days(day, plan.overdue_every)
-                send = _at(day, at)
-                out.append(Slot(f"overdue-{i + 1}", send, plan.escalate))
-                if now is None or send > now:
-                    ahead += 1
-                i += 1
-    except CalendarRangeError:
-        pass  # beyond the calendar's years: nothing more can be dated
-    seen: set[datetime] = set()
-    unique: list[Slot] = []
-    for s in sorted(out, key=lambda s: s.send_at):
-        if s.send_at not in seen or s.kind == "opened":
-            seen.add(s.send_at)
-            unique.append(s)
-    return unique
 
 
 # ----------------------------------------------------------------------------------- recipients
@@ -367,111 +246,3 @@ def _catch_up(rows: list[Reminder], now: datetime) -> list[Reminder]:
             r = replace(r, state=SKIPPED)
         out.append(r)
     return out
-
-
-# ----------------------------------------------------------------------------------- pack format
-
-PLAN_KEYS: Mapping[str, str] = {
-    "before": "a list of whole numbers of working days before the due date, e.g. [5, 2, 1]",
-    "on_due_day": "true or false (a reminder at the set time on the due day, if it is a working day)",
-    "on_open": "true or false (a reminder when the deadline's clock starts, e.g. when a window opens)",
-    "overdue": "true or false (reminders after the due date; duties only)",
-    "overdue_every": "a whole number of working days between overdue reminders (0: only one)",
-    "overdue_repeats": "a whole number: how many overdue reminders are planned ahead at a time",
-    "escalate": "true or false (overdue reminders also go to each recipient's line manager)",
-    "copy_to": f"a list of roles also reminded, from {', '.join(ROLES)}",
-}
-PLAN_KINDS = tuple(DEFAULT_PLANS)
-
-
-def _plan(errors: list[tuple[str, str]], raw: Any, where: str, base: ReminderPlan) -> ReminderPlan:
-    if not isinstance(raw, Mapping):
-        errors.append((where, "a table of reminder settings: " + ", ".join(PLAN_KEYS)))
-        return base
-    changes: dict[str, Any] = {}
-    for key, value in raw.items():
-        k = f"{where}.{key}"
-        if key not in PLAN_KEYS:
-            errors.append((k, f"no such key; reminder plan keys are {', '.join(PLAN_KEYS)}"))
-        elif key == "before":
-            if not isinstance(value, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in value):
-                errors.append((k, PLAN_KEYS[key]))
-            elif any(n < 1 or n > 60 for n in value):
-                errors.append((k, "working days between 1 and 60"))
-            else:
-                changes[key] = tuple(sorted(set(value), reverse=True))
-        elif key in ("on_due_day", "on_open", "overdue", "escalate"):
-            if not isinstance(value, bool):
-                errors.append((k, PLAN_KEYS[key]))
-            else:
-                changes[key] = value
-        elif key in ("overdue_every", "overdue_repeats"):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 100:
-                errors.append((k, PLAN_KEYS[key] + " between 0 and 100"))
-            else:
-                changes[key] = value
-        elif key == "copy_to":
-            if not isinstance(value, list) or any(r not in ROLES for r in value):
-                errors.append((k, PLAN_KEYS[key]))
-            else:
-                changes[key] = tuple(value)
-    return replace(base, **changes)
-
-
-def parse_reminders(
-    raw: Any, origin: str, rules: Mapping[str, Rule], parent: ReminderSettings | None = None
-) -> tuple[ReminderSettings, list[PackError]]:
-    """Validate a pack's optional ``[reminders]`` table; a child pack starts from its parent's plans.
-
-    Format (every key optional; absent keys keep the default, or the parent pack's value)::
-
-        [reminders]
-        time = "09:00"                  # Europe/London time of working-day reminders
-        [reminders.duty]                # also: [reminders.window], [reminders.complaint_window]
-        before = [5, 2, 1]              # working days before the due date
-        on_due_day = true
-        overdue = true
-        overdue_every = 2               # working days between overdue reminders
-        overdue_repeats = 10            # planned ahead at a time; repeats until met
-        escalate = true                 # overdue reminders also go to the line manager
-        copy_to = []                    # roles also reminded, e.g. ["complaints_manager"]
-        [reminders.rules.dissent-decision]   # one rule: starts from its kind's plan
-        before = [3, 1]
-    """
-    base = parent or DEFAULT_SETTINGS
-    if raw is None:
-        return base, []
-    if not isinstance(raw, Mapping):
-        return base, [PackError(origin, "reminders", "a table [reminders]")]
-    errors: list[tuple[str, str]] = []
-    at = base.at
-    plans = dict(base.plans)
-    overrides = {rid: p for rid, p in base.rules.items() if rid in rules}
-    allowed = {"time", "rules", *PLAN_KINDS}
-    for key in raw:
-        if key not in allowed:
-            errors.append((f"reminders.{key}", f"no such key; expected {', '.join(sorted(allowed))}"))
-    if "time" in raw:
-        value = raw["time"]
-        try:
-            if not isinstance(value, str) or len(value) != 5:
-                raise ValueError
-            at = time.fromisoformat(value)
-        except ValueError:
-            errors.append(("reminders.time", 'a time of day HH:MM, e.g. "09:00" (Europe/London)'))
-    for kind in PLAN_KINDS:
-        if kind in raw:
-            plans[kind] = _plan(errors, raw[kind], f"reminders.{kind}", plans[kind])
-    raw_rules = raw.get("rules", {})
-    if not isinstance(raw_rules, Mapping):
-        errors.append(("reminders.rules", "a table of rule ids, each a table of reminder settings"))
-        raw_rules = {}
-    kinds_only = ReminderSettings(plans, at)
-    for rid, value in raw_rules.items():
-        rule = rules.get(rid)
-        if rule is None:
-            errors.append((f"reminders.rules.{rid}", "the id of one of this area's rules"))
-            continue
-        start = overrides.get(rid) or kinds_only.plan_for(rule)
-        overrides[rid] = _plan(errors, value, f"reminders.rules.{rid}", start)
-    return ReminderSettings(plans, at, overrides), [PackError(origin, k, e) for k, e in errors]

@@ -50,5 +50,12 @@ class CaseView:
 
 @dataclass(frozen=True)
 class Due:
+    """One line of ``deadlines``: a duty of the person's, or a right that is open (``holder`` says whose)."""
+
     reference: str
     deadline: Deadline
+    # "duty" (the person must do it) or "right" (a window open for ``holder``: not their overdue work).
+    kind: str = "duty"
+    holder: str = ""
+    # What a person does to complete it (casework.duties.purpose).
+    purpose: str = "none"

@@ -13,14 +13,24 @@ from dataclasses import dataclass
 from casework.commands.complaint import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, ComplaintCommands, complaint_stage
 from casework.commands.corrections import CorrectionCommands
 from casework.commands.dissent import MAX_TEXT, MIN_REASON, DissentCommands
+from casework.commands.duty import DutyCommands
 from casework.commands.meetings import MeetingCommands
+from casework.commands.registry import RegistryCommands
 from casework.queries import CaseQueries
 from casework.records import Notice
 from casework.results import CaseView, Changed, DissentRaised, Due
 
 
 @dataclass
-class Casework(DissentCommands, ComplaintCommands, MeetingCommands, CorrectionCommands, CaseQueries):
+class Casework(
+    DissentCommands,
+    ComplaintCommands,
+    MeetingCommands,
+    CorrectionCommands,
+    DutyCommands,
+    RegistryCommands,
+    CaseQueries,
+):
     """The casework service: one method per command (``casework.commands``) and the queries."""
 
 

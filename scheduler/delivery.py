@@ -11,8 +11,8 @@
   reminder by email at once; after ``failure_threshold`` failed attempts in all (across sweeps and
   instances: the count lives in the row) it goes by email and the admin is told.
 
-Emails go through :class:`graph.outbox.FileOutbox`, keyed by the reminder's idempotency key, so a
-retry after a crash writes the same message once.
+Emails go through the email outbox (``casework.ports.EmailOutbox``: files or Graph mail), keyed by
+the reminder's idempotency key, so a retry after a crash writes the same message once.
 """
 
 from __future__ import annotations
@@ -25,35 +25,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from bot import edge
-from graph.outbox import FileOutbox
+from casework.ports import EmailOutbox, ProactiveSender, SendFailed
 
 log = logging.getLogger("cpc.reminders")
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class Sender(Protocol):
-    """Posts and updates cards in a stored conversation (``bot.edge`` in production)."""
-
-    async def send(self, reference_json: str, card: dict[str, Any]) -> str: ...
-    async def update(self, reference_json: str, activity_id: str, card: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class BotSender:
-    """The real sender: ``continue_conversation`` through the bot's adapter (bot/edge.py)."""
-
-    adapter: Any
-    app_id: str
-
-    async def send(self, reference_json: str, card: dict[str, Any]) -> str:
-        return await edge.send_proactive(self.adapter, self.app_id, reference_json, card)
-
-    async def update(self, reference_json: str, activity_id: str, card: dict[str, Any]) -> None:
-        await edge.update_proactive(self.adapter, self.app_id, reference_json, activity_id, card)
 
 
 class RateLimiter:
@@ -112,8 +90,8 @@ class TeamsResult:
 
 @dataclass
 class ReminderDelivery:
-    sender: Sender
-    outbox: FileOutbox
+    sender: ProactiveSender
+    outbox: EmailOutbox
     per_conversation: float = 7.0
     global_rate: float = 30.0
     retries: int = 3
@@ -151,13 +129,13 @@ class ReminderDelivery:
 
     async def _attempts(self, reference_json: str, call: Callable[[], Awaitable[str | None]]) -> TeamsResult:
         failures = 0
-        last: edge.SendFailed | None = None
+        last: SendFailed | None = None
         for attempt in range(self.retries):
             await self._slot(reference_json)
             try:
                 result = await call()
                 return TeamsResult(result or "", failures)
-            except edge.SendFailed as exc:
+            except SendFailed as exc:
                 failures += 1
                 last = exc
                 error = f"HTTP {exc.status}" if exc.status is not None else "no response"

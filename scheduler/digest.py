@@ -20,15 +20,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.views import when
-from casework.clock import LONDON, add_months, end_of_day, spoken_date
+from casework.clock import LONDON, add_months, end_of_day, spoken_date, when
 from casework.events import Event
 from casework.packs import Area
-from casework.ports import CaseStore
+from casework.ports import CaseStore, EmailOutbox
 from casework.records import CaseFile, Person
 from casework.service import complaint_stage
 from casework.timeline import Deadline, evaluate
-from graph.outbox import FileOutbox
 
 log = logging.getLogger("cpc.digest")
 
@@ -197,7 +195,7 @@ class DigestJob:
 
     store: CaseStore
     areas: Mapping[str, Area]
-    outbox: FileOutbox
+    outbox: EmailOutbox
     now: Callable[[], datetime]
     at: time = time(8, 0)
 

@@ -51,6 +51,11 @@ class Scheduler:
     def add(self, job: IntervalJob | CronJob) -> None:
         self.jobs.append(job)
 
+    @property
+    def running(self) -> bool:
+        """True while the jobs are scheduled (``/readyz`` reports it)."""
+        return self.scheduler is not None and bool(self.scheduler.running)
+
     def start(self) -> None:
         self.scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=TIMEZONE)
         for job in self.jobs:

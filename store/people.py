@@ -99,8 +99,16 @@ class PeopleRepository(Repository):
             return [_person(r) for r in rows]
 
     def save_conversation_ref(self, person_id: str, reference_json: str) -> None:
+        """Where to reach the person, kept current: one upsert, so two instances seeing the person's
+        first message at once cannot collide (a merge's select-then-insert could)."""
+        values = {"person_id": person_id, "reference": reference_json, "updated_at": datetime.now(UTC)}
+        stmt = self._insert()(ConversationRefRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ConversationRefRow.person_id],
+            set_={"reference": reference_json, "updated_at": values["updated_at"]},
+        )
         with self._write() as s:
-            s.merge(ConversationRefRow(person_id=person_id, reference=reference_json, updated_at=datetime.now(UTC)))
+            s.execute(stmt)
 
     def conversation_ref(self, person_id: str) -> str | None:
         with self._core_read() as conn:

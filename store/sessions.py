@@ -125,5 +125,12 @@ class SqlUnitOfWork:
             self._session.close()
             if self._token is not None:
                 _OPEN.reset(self._token)  # type: ignore[arg-type]
-        if isinstance(exc, IntegrityError):
+        if isinstance(exc, IntegrityError) and unique_violation(exc):
             raise DuplicateRecord("this was already recorded by a request that arrived at the same time") from exc
+
+
+def unique_violation(exc: IntegrityError) -> bool:
+    """A unique constraint or index refused the row (PostgreSQL SQLSTATE 23505; SQLite's "UNIQUE
+    constraint failed"), not a foreign key, a NOT NULL or a check: only that is a duplicate."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)

@@ -13,6 +13,7 @@ from casework.errors import (
     DuplicateRecord,
     EventOrderError,
     InvalidInput,
+    SecondComplaint,
     StaleAction,
 )
 from casework.events import Event, index_events
@@ -28,6 +29,7 @@ from casework.records import (
     Notice,
 )
 from casework.results import Changed
+from casework.rules import Rule
 
 COMPLAINT_GROUNDS: Mapping[str, str] = {
     "organisation": "The organisation or running of the conference",
@@ -53,14 +55,27 @@ STEP_EVENTS: Mapping[str, tuple[str, ...]] = {
         "stage2_letter_sent",
         "stage2_letter_received",
     ),
-    "panel": ("stage3_requested", "panel_held", "panel_letter_sent"),
+    # The statutory procedure's Stage 3 ends with the panel's report and the authority's response
+    # (SI 2006/1738 regs 20-21, england-statutory pack).
+    "panel": (
+        "stage3_requested",
+        "panel_held",
+        "panel_letter_sent",
+        "panel_report_received",
+        "authority_response_sent",
+    ),
 }
 
 STAGE_EVENTS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("panel", frozenset({"stage3_requested", "panel_held", "panel_letter_sent"})),
+    ("panel", frozenset(STEP_EVENTS["panel"])),
     ("stage2", frozenset({"stage2_requested", "stage2_meeting_held", "stage2_letter_sent", "stage2_letter_received"})),
 )
 """The furthest stage a case's events show (000 §3 Stage 1/Stage 2; 001 5.7.12-5.7.30 Stages 1-3)."""
+
+
+def step_command(rule: Rule) -> str:
+    """Which form records the step that completes ``rule``: ``panel`` for the panel's steps, else ``stage2``."""
+    return "panel" if set(rule.completed_by) & set(STEP_EVENTS["panel"]) else "stage2"
 
 
 def complaint_stage(event_names: set[str] | frozenset[str]) -> str:
@@ -100,7 +115,14 @@ class ComplaintCommands(CaseworkBase):
                 uow.commit()
             return changed
         except DuplicateRecord:
+            # Another request recorded this complaint a moment ago: answer as it was answered.
             ref = self.conference(reference).reference
+            day = local_date(received if isinstance(received, datetime) else start_of_day(received))
+            if not any(
+                local_date(c.received_at) == day and c.complainant_role == complainant_role
+                for c in self.store.complaints_for(ref)
+            ):
+                raise
             return Changed(ref, "Complaint recorded: Stage 1 has started", (), repeated=True)
 
     def _record_complaint(
@@ -132,16 +154,29 @@ class ComplaintCommands(CaseworkBase):
                 f"({spoken_date(local_date(conference.held_at))})"
             )
         summary = " ".join(summary.split())[:MAX_TEXT]
+        existing = self.store.complaints_for(conference.reference)
+        area = self.area_of(conference)
+        if not any(not c.stage.startswith("closed") for c in existing):
+            if existing:
+                closed = existing[-1].stage.removeprefix("closed:").replace("_", " ")
+                raise InvalidInput(
+                    f"the complaint about {conference.reference} was closed ({closed}); if that outcome was "
+                    f"recorded in error, withdraw it first: correct {conference.reference}"
+                )
+            # Refused where the area has no complaints process for families (City and Hackney, 003).
+            check_complaint_step(area, [], "complaint_received")
         same = [
-            c
-            for c in self.store.complaints_for(conference.reference)
-            if local_date(c.received_at) == received_day and c.complainant_role == complainant_role
+            c for c in existing if local_date(c.received_at) == received_day and c.complainant_role == complainant_role
         ]
         if same and not confirm_repeat:
-            raise AlreadyDone(
+            first = same[0]
+            if first.grounds == grounds and first.summary == summary:
+                # The same complaint sent again (a double click, a retry): the first one's answer.
+                return Changed(conference.reference, "Complaint recorded: Stage 1 has started", (), repeated=True)
+            raise SecondComplaint(
                 f"a complaint about {conference.reference} from the {complainant_role}, received "
-                f"{spoken_date(received_day)}, is already recorded; to record a second one, tick "
-                "'This is a second complaint' on the form"
+                f"{spoken_date(received_day)}, is already recorded; if this is a second complaint, tick "
+                "'This is a second complaint' and record it again"
             )
         complaint = self.store.add_complaint(
             Complaint(

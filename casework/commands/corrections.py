@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from casework.clock import LONDON, local_date, spoken, spoken_date, to_local_iso
+from casework.clock import spoken, to_local_iso, when_recorded
 from casework.commands.base import CaseworkBase
 from casework.commands.complaint import complaint_stage
 from casework.commands.dissent import MIN_REASON
@@ -35,9 +35,7 @@ class Correctable:
 
 
 def _label(e: CaseEvent) -> str:
-    local = e.at.astimezone(LONDON)
-    when = spoken_date(local_date(e.at)) if (local.hour, local.minute) == (0, 0) else spoken(e.at)
-    return f"{e.name.replace('_', ' ').capitalize()}, {when}"
+    return f"{e.name.replace('_', ' ').capitalize()}, {when_recorded(e.at)}"
 
 
 class CorrectionCommands(CaseworkBase):
@@ -106,15 +104,17 @@ class CorrectionCommands(CaseworkBase):
             assert target.id is not None
             if not self.store.withdraw_event(target.id, actor, self.now()):
                 raise StaleAction(f"that step on {conference.reference} was withdrawn a moment ago")
+            remaining = {e.name for e in events if e.id != target.id}
+            if target.name in complaint_events:
+                self._reopen(conference.reference, target.name, remaining)
+            # The audit entry comes after every change to the case's rows, as in every command: the
+            # chain's lock is taken last, so two actions on one case cannot wait for each other.
             self.store.append_audit(
                 actor,
                 "case.corrected",
                 conference.reference,
                 {"withdrawn": target.name, "event_id": target.id, "at": to_local_iso(target.at), "reason": reason},
             )
-            remaining = {e.name for e in events if e.id != target.id}
-            if target.name in complaint_events:
-                self._reopen(conference.reference, target.name, remaining)
             self.replan_reminders(conference.reference)
             uow.commit()
         return Changed(

@@ -13,7 +13,7 @@ from casework.errors import (
     InvalidInput,
     StaleAction,
 )
-from casework.lifecycle.dissent import dissent_transition
+from casework.lifecycle.dissent import TRANSITIONS, dissent_transition, is_decided
 from casework.permissions import (
     DECIDE_ROLES,
     require_any,
@@ -29,6 +29,13 @@ from casework.results import Changed, DissentRaised
 
 MIN_REASON = 10
 MAX_TEXT = 2000
+STATE_WORDS = {
+    "upheld": "upheld: the conference is to be reconvened",
+    "not_upheld": "not upheld",
+    "declined": "declined by the chair as late",
+    "reconvened": "upheld, and the conference was reconvened",
+    "withdrawn": "withdrawn by the professional",
+}
 
 
 class DissentCommands(CaseworkBase):
@@ -139,12 +146,7 @@ class DissentCommands(CaseworkBase):
                 "with the reviewing manager for a decision"
             )
         when = f" on {spoken(d.decided_at)}" if d.decided_at else ""
-        outcome = {
-            "upheld": "upheld: the conference is to be reconvened",
-            "not_upheld": "not upheld",
-            "declined": "declined by the chair as late",
-            "reconvened": "upheld, and the conference was reconvened",
-        }.get(d.state, d.state.replace("_", " "))
+        outcome = STATE_WORDS.get(d.state, d.state.replace("_", " "))
         return f"your dissent from {ref} was {outcome}{when}; a second dissent about the same conference is not taken"
 
     def amend_dissent(self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None) -> Changed:
@@ -183,12 +185,22 @@ class DissentCommands(CaseworkBase):
             new = dissent_transition(d.state, "withdraw", d.late)
             if not self.store.transition_dissent(d.id, (d.state,), new, self.now()):
                 raise StaleAction("your dissent changed a moment ago; nothing was withdrawn")
+            self._close_raised_event(d, person_id)
             self.store.append_audit(person_id, "dissent.withdrawn", d.reference, {"dissent": d.id})
             self.replan_reminders(d.reference)
             notices = self._chair_notices(conference, d.id, "dissent_withdrawn")
             self._notify(notices)
             uow.commit()
         return Changed(d.reference, "Your dissent was withdrawn", tuple(notices), replace(d, state=new))
+
+    def _close_raised_event(self, d: Dissent, actor: str) -> None:
+        """A withdrawn or declined dissent no longer starts the chair's and the reviewing manager's
+        duties (001 5.7.7(2)-(3)): its ``dissent_raised`` event stops counting. The row stays, and the
+        dissent's own audit entries say what happened."""
+        for e in self.store.events_for(d.reference):
+            if e.name == "dissent_raised" and e.at == d.raised_at and e.recorded_by == d.person_id and e.id:
+                self.store.withdraw_event(e.id, actor, self.now())
+                return
 
     def _chair_notices(self, conference: Conference, dissent_id: int, kind: str, occasion: str = "") -> list[Notice]:
         if conference.chair_id:
@@ -204,18 +216,31 @@ class DissentCommands(CaseworkBase):
             raise InvalidInput(f"there is no dissent {dissent_id} on record")
         return d, self.conference(d.reference)
 
+    @staticmethod
+    def _repeat(d: Dissent, action: str, drawn_state: str) -> bool:
+        """The card's action was already taken (a double click, a retry, two instances racing): the
+        dissent is in the state this very action leads to from the state the card was drawn for."""
+        target = TRANSITIONS.get((drawn_state, action))
+        return target is not None and d.state == target[0] and d.state != drawn_state
+
+    def _lost_race(self, dissent_id: int, action: str, drawn_state: str, summary: str) -> Changed:
+        """Another request moved the dissent between our read and our compare-and-set. If it took this
+        very action, answer as it did; otherwise say what the dissent is now."""
+        d = self.store.get_dissent(dissent_id)
+        if d is not None and self._repeat(d, action, drawn_state):
+            return Changed(d.reference, summary, (), d, repeated=True)
+        raise StaleAction("the dissent changed a moment ago; nothing was changed")
+
     def _move(self, d: Dissent, action: str, drawn_state: str) -> str:
         """The dissent's next state for ``action``, from a card drawn for ``drawn_state``."""
         if d.state != drawn_state:
-            if d.state != "raised" and drawn_state == "raised" and action == "record":
-                raise AlreadyDone(
-                    f"this dissent from {d.reference} is already recorded (it is now {d.state.replace('_', ' ')})"
-                )
-            if drawn_state in ("raised", "recorded") and d.state in ("upheld", "not_upheld", "declined"):
-                raise AlreadyDone(f"the dissent from {d.reference} was already decided: {d.state.replace('_', ' ')}")
+            now_words = STATE_WORDS.get(d.state, d.state.replace("_", " "))
+            if d.state == "recorded" and drawn_state == "raised" and action == "record":
+                raise AlreadyDone(f"this dissent from {d.reference} is already recorded")
+            if is_decided(d.state):
+                raise AlreadyDone(f"the dissent from {d.reference} was already dealt with: it was {now_words}")
             raise StaleAction(
-                f"this card was drawn when the dissent was {drawn_state.replace('_', ' ')}; "
-                f"it is now {d.state.replace('_', ' ')}"
+                f"this card was drawn when the dissent was {drawn_state.replace('_', ' ')}; it is now {now_words}"
             )
         return dissent_transition(d.state, action, d.late)
 
@@ -225,10 +250,14 @@ class DissentCommands(CaseworkBase):
         with self.store.unit_of_work() as uow:
             d, conference = self._dissent(dissent_id)
             require_chair(actor, conference, self.roles(actor, conference.area))
+            if self._repeat(d, "record", drawn_state):
+                return Changed(d.reference, "Dissent recorded in the Chair's Summary and Plan", (), d, repeated=True)
             new = self._move(d, "record", drawn_state)
             now = self.now()
             if not self.store.transition_dissent(dissent_id, (d.state,), new):
-                raise AlreadyDone(f"this dissent from {d.reference} is already recorded")
+                return self._lost_race(
+                    dissent_id, "record", drawn_state, "Dissent recorded in the Chair's Summary and Plan"
+                )
             self._record(d.reference, "dissent_recorded", now, actor)
             self.store.append_audit(
                 actor, "dissent.recorded", d.reference, {"dissent": dissent_id, "late_accepted_at_discretion": d.late}
@@ -257,10 +286,13 @@ class DissentCommands(CaseworkBase):
         with self.store.unit_of_work() as uow:
             d, conference = self._dissent(dissent_id)
             require_chair(actor, conference, self.roles(actor, conference.area))
+            if self._repeat(d, "decline", drawn_state):
+                return Changed(d.reference, "Late dissent declined", (), d, repeated=True)
             new = self._move(d, "decline", drawn_state)
             now = self.now()
             if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
-                raise AlreadyDone(f"this dissent from {d.reference} was already dealt with")
+                return self._lost_race(dissent_id, "decline", drawn_state, "Late dissent declined")
+            self._close_raised_event(d, actor)
             self.store.append_audit(actor, "dissent.declined", d.reference, {"dissent": dissent_id, "reasons": reasons})
             self.replan_reminders(d.reference)
             notices = [Notice("decision_made", d.person_id, d.reference, dissent_id)]
@@ -277,10 +309,15 @@ class DissentCommands(CaseworkBase):
         with self.store.unit_of_work() as uow:
             d, conference = self._dissent(dissent_id)
             require_any(self.roles(actor, conference.area), DECIDE_ROLES, "deciding on a dissent")
-            new = self._move(d, "uphold" if uphold else "not_uphold", drawn_state)
+            action = "uphold" if uphold else "not_uphold"
+            if self._repeat(d, action, drawn_state):
+                summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"
+                return Changed(d.reference, summary, (), d, repeated=True)
+            new = self._move(d, action, drawn_state)
             now = self.now()
             if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
-                raise AlreadyDone(f"the dissent from {d.reference} was already decided")
+                summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"
+                return self._lost_race(dissent_id, action, drawn_state, summary)
             self._record(d.reference, f"dissent_{new}", now, actor)
             self.store.append_audit(actor, f"dissent.{new}", d.reference, {"dissent": dissent_id, "reasons": reasons})
             self.replan_reminders(d.reference)

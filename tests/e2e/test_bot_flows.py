@@ -131,9 +131,10 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     assert r.status == 200
     assert r.body["statusCode"] == 200 and r.body["type"] == "application/vnd.microsoft.card.adaptive"
     assert "Dissent recorded" in card_text(r.body["value"])
-    # A second click, or a replayed payload, says so and changes nothing.
+    # A second click, or a replayed payload, gets the first answer, says so, and changes nothing.
     r = act(server, channel, "oid-chair", "dissent.record", data)
-    assert "Already done" in card_text(r.body["value"])
+    assert "Dissent recorded" in card_text(r.body["value"])
+    assert "it is recorded once" in card_text(r.body["value"])
 
     server.run_sweep()
     assert "Dissent recorded: CPC-123" in card_text(cards_to(channel, "a:oid-lm")[-1])

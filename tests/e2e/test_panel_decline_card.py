@@ -14,6 +14,7 @@ import pytest
 from app.booking import PollResponsesJob
 from bot.app import BOT_KEY
 from casework.clock import LONDON
+from graph.outbox import FileOutbox
 from tests.e2e import fakes
 from tests.e2e.fake_graph import FakeCredential, FakeGraph
 from tests.e2e.server import BotServer, Clock
@@ -63,7 +64,9 @@ def test_decline_card_replace_then_move(world: tuple[BotServer, FakeGraph, fakes
     assert booking.event_id is not None
     graph.respond(booking.event_id, email("sm-police"), "declined")
     assert srv.store is not None
-    job = PollResponsesJob(bot.booker, srv.store, bot.delivery.outbox, bot.send_decline_card)
+    outbox = bot.delivery.outbox
+    assert isinstance(outbox, FileOutbox)
+    job = PollResponsesJob(bot.booker, srv.store, outbox, bot.send_decline_card)
     (prompt,) = srv.run(job.run())
     assert prompt.person_id == "sm-police"
 

@@ -130,7 +130,12 @@ def test_refusals_are_retried_or_emailed_and_nothing_is_lost(
     assert facts["Rule"] == escape_markdown("001_554f9f91afccd8e1.txt 5.7.7(3)-(4)")
     assert facts["Due"] == "end of Tue 5 Jan 2027"
     assert card["actions"][0]["verb"] == "open.decide"
-    assert card["actions"][0]["data"] == {"verb": "open.decide", "reference": "CPC-1"}
+    assert card["actions"][0]["data"] == {
+        "verb": "open.decide",
+        "reference": "CPC-1",
+        "rule": "dissent-decision",
+        "command": "",
+    }
 
     # A second sweep finds nothing: nothing is sent twice.
     before = len(channel.requests())

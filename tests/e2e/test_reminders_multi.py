@@ -18,15 +18,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, text
 
 from casework.records import Person
 from casework.reminders import reminder_key
@@ -34,7 +32,6 @@ from store.rows import REMINDERS
 from store.sql import SqlStore, open_store
 from tests.e2e import fakes
 from tests.e2e.test_reminder_delivery import conversation_ref
-from tests.integration.conftest import _unavailable, postgres_url
 
 pytestmark = pytest.mark.postgres
 
@@ -51,25 +48,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def database() -> Iterator[str]:
+def database(tmp_path: Path) -> Iterator[str]:
     """A fresh schema on the test server; the URL makes every connection use it."""
-    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        admin.dispose()
-        _unavailable(str(exc.orig).strip() or type(exc.orig).__name__)
-    schema = f"cpc_multi_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres_url()).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    from tests.e2e.processes import database as fresh  # processes imports this module's helpers
+
+    with fresh("postgres", tmp_path) as url:
+        yield url
 
 
 def free_port() -> int:

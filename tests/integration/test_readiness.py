@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from app.serve import build
 from app.settings import Settings
 from bot.app import SCHEDULER_KEY
+from scheduler.runner import Scheduler
 from store.engine import TIMEOUTS, Readiness, make_engine, sqlite_file
 from store.migrate import MIGRATION_LOCK_KEY, alembic_config, current, head, upgrade
 from store.sql import SqlStore
@@ -412,6 +413,7 @@ def test_not_ready_while_the_scheduler_is_stopped(tmp_path: Path) -> None:
     with Served(settings_for(f"sqlite:///{tmp_path / 'cpc.sqlite3'}", tmp_path)) as server:
         assert server.app is not None
         scheduler = server.app[SCHEDULER_KEY]
+        assert isinstance(scheduler, Scheduler)
 
         async def stop() -> None:
             scheduler.stop()

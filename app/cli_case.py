@@ -1,0 +1,215 @@
+"""``cpc people add``, ``cpc conference add``, ``cpc demo`` and ``cpc case events|correct``.
+
+Each translates its arguments into one casework command (``casework.commands.registry`` for people
+and conferences, ``Casework.correct`` for a correction), which writes in one unit of work with its
+audit entry; this module writes nothing itself. A bad argument is one line on stderr and exit code 2
+(raised as :class:`app.cli.CliError` or a casework input error, reported by ``app.cli.main``); a
+correction that casework refuses (not entitled, a later step depends on it, already withdrawn) is one
+line with casework's message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from app.cli import CliError, _area, _catalogue_areas, _store
+from casework.clock import LONDON, parse_time, spoken
+from casework.errors import CaseworkError
+from casework.records import Attendee, Conference, Person
+from casework.references import normalise_reference
+from casework.service import Casework
+
+if TYPE_CHECKING:
+    from store.sql import SqlStore
+
+EXIT_REFUSED = 1
+PLAYGROUND_USER = ("00000000-0000-0000-0000-0000000000020", "alexw@example.com", "Alex Wilber")
+
+
+def clock() -> datetime:
+    """The time the command line acts at: a withdrawal's time, the reminder plan, the demo's conference."""
+    return datetime.now(UTC)
+
+
+def casework(store: SqlStore) -> Casework:
+    return Casework(store, _catalogue_areas(), lambda: clock())
+
+
+def _opened() -> SqlStore:
+    from store.sql import SqlStore
+
+    store = _store()
+    assert isinstance(store, SqlStore)
+    return store
+
+
+# ---------------------------------------------------------------------- people and conferences
+
+
+def cmd_people_add(args: argparse.Namespace) -> int:
+    roles = []
+    for spec in args.role or []:
+        role, _, area = spec.partition("@")
+        if area and area != "*":
+            _area(area)
+        roles.append((role, area or "*"))
+    person = Person(args.id, args.email, args.name or "", args.agency or "", args.line_manager)
+    changed = casework(_opened()).register_person("cli", person, roles)
+    print(changed.summary + (f" with roles {', '.join(args.role)}" if args.role else ""))
+    return 0
+
+
+def cmd_conference_add(args: argparse.Namespace) -> int:
+    ref = normalise_reference(args.ref)
+    area = _area(args.area)
+    attendees: list[Attendee] = []
+    for spec in args.attendee or []:
+        pid, sep, agency = spec.partition("=")
+        if not sep or not pid or not agency:
+            raise CliError(f"--attendee {spec!r}: expected PERSON_ID=AGENCY, for example aad-oid-1=police")
+        attendees.append(Attendee(pid, agency))
+    conference = Conference(
+        ref,
+        area.id,
+        args.type,
+        parse_time(args.scheduled, "--scheduled") if args.scheduled else None,
+        parse_time(args.held, "--held") if args.held else None,
+        parse_time(args.ended, "--ended") if args.ended else None,
+        args.chair,
+        tuple(attendees),
+        args.chat,
+    )
+    changed = casework(_opened()).register_conference("cli", conference)
+    print(changed.summary)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A demo case for the Microsoft 365 Agents Playground's default user (Alex Wilber), who is the
+    case's chair and an attendee and holds the reviewing and complaints roles, so that one person
+    can try every card. Case references only; the demo person is the Playground's fictitious user."""
+    store = _opened()
+    oid, email, name = PLAYGROUND_USER
+    ref = normalise_reference(args.ref)
+    if store.get_conference(ref) is not None:
+        raise CliError(f"conference {ref} already exists; choose another --ref")
+    area = _area(args.area)
+    cw = casework(store)
+    cw.register_person(
+        "cli", Person(oid, email, name, "police"), [("head_of_safeguarding", area.id), ("complaints_manager", area.id)]
+    )
+    held = clock() - timedelta(hours=2)
+    conference = Conference(ref, area.id, "initial", held_at=held, chair_id=oid, attendees=(Attendee(oid, "police"),))
+    cw.register_conference("cli", conference, {"demo": True})
+    print(f"demo conference {ref} ({area.id}) held two hours ago; {name} is its chair and an attendee")
+    print(f"try in the Playground: help | dissent | status {ref} | deadlines | complaint {ref}")
+    return 0
+
+
+# ---------------------------------------------------------------------- case events and corrections
+
+
+def _withdrawals(store: SqlStore, reference: str) -> dict[int, str]:
+    """Event id -> who withdrew it, when and why, from the corrections' audit entries."""
+    out: dict[int, str] = {}
+    for e in store.audit_entries(reference):
+        event_id = e.detail.get("event_id") if e.action == "case.corrected" else None
+        if isinstance(event_id, int):
+            out[event_id] = f"withdrawn {spoken(e.at)} by {e.actor}: {e.detail.get('reason', '')}"
+    return out
+
+
+def cmd_case_events(args: argparse.Namespace) -> int:
+    """Every event of a case with its id (to name in ``cpc case correct``); withdrawn ones marked."""
+    ref = normalise_reference(args.ref)
+    store = _opened()
+    if store.get_conference(ref) is None:
+        raise CliError(f"there is no conference {ref} on record; check the case reference")
+    counted = {e.id for e in store.events_for(ref)}
+    why = _withdrawals(store, ref)
+    rows = [("ID", "WHEN (Europe/London)", "EVENT", "RECORDED BY", "")]
+    for e in store.all_events_for(ref):
+        note = "" if e.id in counted else why.get(e.id or 0, "withdrawn")
+        when = e.at.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+        rows.append((str(e.id), when, e.name, e.recorded_by or "-", note))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"{ref}: {len(rows) - 1} event(s); withdrawn ones no longer count but stay on record")
+    for r in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
+    return 0
+
+
+def cmd_case_correct(args: argparse.Namespace) -> int:
+    """Withdraw one recorded event with a reason, as ``--as`` (who must be entitled to correct)."""
+    from casework.commands.dissent import MIN_REASON
+
+    ref = normalise_reference(args.ref)
+    if not args.event.strip().isdigit():
+        raise CliError(f"--event {args.event!r}: expected an event id, a number (see 'cpc case events {ref}')")
+    event_id = int(args.event.strip())
+    reason = " ".join(args.reason.split())
+    if len(reason) < MIN_REASON:
+        raise CliError(f"--reason: give why the step was wrong, at least {MIN_REASON} characters")
+    store = _opened()
+    if store.get_conference(ref) is None:
+        raise CliError(f"there is no conference {ref} on record; check the case reference")
+    if store.get_person(args.as_) is None:
+        raise CliError(f"--as {args.as_!r}: nobody is registered with this id")
+    if event_id not in {e.id for e in store.all_events_for(ref)}:
+        raise CliError(f"--event {event_id}: no event of {ref} has this id (see 'cpc case events {ref}')")
+    cw = casework(store)
+    try:
+        changed = cw.correct(args.as_, ref, str(event_id), reason, cw.version_of(store.events_for(ref)))
+    except CaseworkError as exc:
+        print(f"cpc: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"{changed.reference}: {changed.summary}")
+    return 0
+
+
+def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> None:
+    """Register ``people``, ``conference``, ``demo`` and ``case`` on the main parser's subparsers."""
+    pe = sub.add_parser("people", help="people and roles")
+    pe_sub = pe.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    pa = pe_sub.add_parser("add", help="add or update a person")
+    pa.add_argument("--id", required=True, help="Entra object id")
+    pa.add_argument("--email", required=True)
+    pa.add_argument("--name", help="the professional's display name")
+    pa.add_argument("--agency", help="police, health, education, social_care, ...")
+    pa.add_argument("--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area")
+    pa.add_argument("--line-manager", metavar="PERSON_ID")
+    pa.set_defaults(func=cmd_people_add)
+
+    co = sub.add_parser("conference", help="conferences")
+    co_sub = co.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    ca = co_sub.add_parser("add", help="add a conference")
+    ca.add_argument("--ref", required=True, help="case reference, e.g. CPC-123 (never a name)")
+    ca.add_argument("--area", required=True)
+    ca.add_argument("--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened")
+    ca.add_argument("--scheduled", metavar="ISO-TIME")
+    ca.add_argument("--held", metavar="ISO-TIME")
+    ca.add_argument("--ended", metavar="ISO-TIME")
+    ca.add_argument("--chair", metavar="PERSON_ID")
+    ca.add_argument("--attendee", action="append", metavar="PERSON_ID=AGENCY")
+    ca.add_argument("--chat", metavar="MEETING_CHAT_ID")
+    ca.set_defaults(func=cmd_conference_add)
+
+    de = sub.add_parser("demo", help="a demo case for the Agents Playground's default user")
+    de.add_argument("--ref", default="DEMO-1")
+    de.add_argument("--area", default="sussex")
+    de.set_defaults(func=cmd_demo)
+
+    cs = sub.add_parser("case", help="a case's recorded events, and corrections")
+    cs_sub = cs.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    ev = cs_sub.add_parser("events", help="every event of a case with its id; withdrawn ones marked")
+    ev.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
+    ev.set_defaults(func=cmd_case_events)
+    cc = cs_sub.add_parser("correct", help="withdraw a wrongly recorded event, giving the reason (audited)")
+    cc.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
+    cc.add_argument("--event", required=True, metavar="ID", help="the event's id (see 'cpc case events REF')")
+    cc.add_argument("--reason", required=True, metavar="TEXT", help="why it was wrong (no names)")
+    cc.add_argument("--as", dest="as_", required=True, metavar="PERSON_ID", help="who is correcting (entitled)")
+    cc.set_defaults(func=cmd_case_correct)

@@ -1,0 +1,334 @@
+"""Typed commands and card actions, run on a worker thread: casework decides, views draw.
+
+No Teams SDK here: the handler (bot/handler.py) passes the person, the parsed command or the card's
+verb and data, and sends back what these return. A refused form comes back as the same form with
+what was typed and the error beside it (issue 9 item 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from bot import views
+from bot.commands import Command, ParseError, usage
+from bot.views import Card
+from casework.clock import LONDON, start_of_day
+from casework.errors import CaseworkError, InvalidInput, UnknownPerson
+from casework.lifecycle import StepNotValid
+from casework.records import Person
+from casework.service import Casework, Changed
+
+
+def int_of(data: Mapping[str, Any], key: str) -> int:
+    v = data.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).isdigit():
+        raise Bad(f"the card is missing its {key}; open a fresh one with the command")
+    return int(v)
+
+
+def text_of(data: Mapping[str, Any], key: str, what: str) -> str:
+    v = data.get(key)
+    if not isinstance(v, str) or not v.strip():
+        raise Bad(f"{what} is required")
+    return v.strip()
+
+
+class Bad(InvalidInput):
+    """A card's data is missing or malformed: the form comes back with the message beside it."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply, and whether the action queued notices (so the sweep is woken to send them)."""
+
+    body: Card | str
+    notified: bool = False
+
+
+def _given(text: str, clock: str) -> date | datetime:
+    """A date as the user gave it: with a time when one was typed, else a plain date (issue 9 item 4)."""
+    try:
+        d = date.fromisoformat(text.strip()[:10])
+        if not clock.strip():
+            return d
+        return datetime.combine(d, time.fromisoformat(clock.strip()[:5]), tzinfo=LONDON)
+    except ValueError:
+        raise Bad("give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)") from None
+
+
+def _date(text: str, clock: str = "") -> datetime:
+    """A step's date: with no time typed, the day's start (the step is compared by date)."""
+    given = _given(text, clock)
+    return given if isinstance(given, datetime) else start_of_day(given)
+
+
+def twice(changed: Changed) -> str:
+    """Said when this answers a repeat: the first action's answer, and that nothing was done twice."""
+    return " This was sent more than once: it is recorded once." if changed.repeated else ""
+
+
+@dataclass
+class Turns:
+    """What a turn does, once the person is known."""
+
+    casework: Casework
+    now: Callable[[], datetime]
+
+    def command(self, person: Person | None, cmd: Command | ParseError, chat_id: str | None) -> Card | str | Reply:
+        """One typed command, run on a worker thread: casework decides, views draw."""
+        if isinstance(cmd, ParseError):
+            return cmd.message
+        if cmd.name == "help":
+            return views.help_card(None if person else str(UnknownPerson()))
+        if person is None:
+            raise UnknownPerson()
+        me = person
+        cw = self.casework
+        now = self.now()
+        if cmd.name == "dissent":
+            if not cmd.text and cmd.reference is None:
+                windows = cw.open_windows(me.id)
+                if not windows:
+                    return "You have no conference with an open dissent window. Type: dissent CPC-123 <reason>"
+                return views.dissent_form(windows)
+            if not cmd.text:
+                return usage("dissent")
+            return self._raise_dissent(me, cmd.reference, cmd.text, chat_id)
+        if cmd.name == "dissent amend":
+            if not cmd.text:
+                return usage("dissent amend")
+            changed = cw.amend_dissent(me.id, cmd.reference, cmd.text, chat_id)
+            return Reply(views.result_card("Dissent amended", changed.summary + "."), bool(changed.notices))
+        if cmd.name == "dissent withdraw":
+            changed = cw.withdraw_dissent(me.id, cmd.reference, chat_id)
+            card = views.result_card(
+                "Dissent withdrawn", changed.summary + ". The record keeps that it was made.", "Default"
+            )
+            return Reply(card, bool(changed.notices))
+        if cmd.name == "status":
+            return views.timeline_card(cw.view(me.id, cmd.reference or ""), now)
+        if cmd.name == "deadlines":
+            return views.deadlines_card(cw.deadlines_for(me.id), now)
+        if cmd.name == "decide":
+            view = cw.require_decider(me.id, cmd.reference or "")
+            open_ = cw.awaiting_decision(view)
+            if not open_:
+                return f"There is no dissent awaiting a decision on {view.conference.reference}."
+            return views.decision_card(open_[0], view)
+        if cmd.name == "complaint":
+            conference = cw.require_complaint_role(me.id, cmd.reference or "")
+            return views.complaint_form(conference.reference, now.astimezone(LONDON).date())
+        if cmd.name in ("stage2", "panel"):
+            view = cw.require_stage_role(me.id, cmd.reference or "")
+            if not view.complaints:
+                ref = view.conference.reference
+                return f"There is no complaint about {ref}. Type: complaint {ref}"
+            return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now, cw.complaint_next(view))
+        if cmd.name == "outcome":
+            view = cw.require_stage_role(me.id, cmd.reference or "")
+            return views.outcome_form(view)
+        if cmd.name == "correct":
+            return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
+        if cmd.name == "conference link":
+            if chat_id is None:
+                return usage("conference link")
+            changed = cw.link_chat(me.id, cmd.reference or "", chat_id)
+            return views.result_card("Conference linked", changed.summary + ". Dissent typed here needs no reference.")
+        if cmd.name == "audit":
+            entries = cw.audit_trail(me.id, cmd.reference or "")
+            return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)
+        return usage("help")
+
+    def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Reply:
+        cw = self.casework
+        result = cw.raise_dissent(me.id, reference, reason, chat_id)
+        view = cw.view(me.id, result.conference.reference)
+        return Reply(views.dissent_confirmation(result.dissent, result.window_due, view), bool(result.notices))
+
+    def act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
+        """A refused form comes back as the same form, with what was typed and the error beside it."""
+        try:
+            return self._act(me, verb, data)
+        except (InvalidInput, StepNotValid) as exc:  # not refusals of who may act: those get no form
+            again = self._form_again(me, verb, data, str(exc))
+            if again is None:
+                raise
+            return again
+
+    def _form_again(self, me: Person, verb: str | None, data: Mapping[str, Any], error: str) -> Card | None:
+        """The refused form again, only for someone entitled to it (checked again here: a malformed
+        card is refused before casework has checked who is asking)."""
+        reference = data.get("reference")
+        if not isinstance(reference, str) or not reference.strip():
+            return None
+        today = self.now().astimezone(LONDON).date()
+        cw = self.casework
+        command = data.get("command")
+        try:
+            if verb == "complaint.submit":
+                conference = cw.require_complaint_role(me.id, reference)
+                return views.complaint_form(conference.reference, today, typed=data, error=error)
+            if verb != "step.submit" or command not in ("stage2", "panel"):
+                return None
+            view = cw.require_stage_role(me.id, reference)
+        except CaseworkError:
+            return None
+        return views.step_form(view, command, today, self.now(), cw.complaint_next(view), typed=data, error=error)
+
+    def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
+        cw = self.casework
+        if verb == "dissent.submit":
+            return self._raise_dissent(
+                me, text_of(data, "reference", "the conference"), text_of(data, "reason", "your reason"), None
+            )
+        if verb == "dissent.record":
+            changed = cw.record_dissent(me.id, int_of(data, "dissent"), text_of(data, "state", "the card's state"))
+            card = views.result_card(
+                "Dissent recorded",
+                f"{changed.summary}. Your line manager and the reviewing manager are being told.{twice(changed)}",
+                facts=[("Conference", changed.reference)],
+            )
+            return Reply(card, bool(changed.notices))
+        if verb == "dissent.decline":
+            changed = cw.decline_dissent(
+                me.id,
+                int_of(data, "dissent"),
+                text_of(data, "reasons", "your reasons for declining"),
+                text_of(data, "state", "the card's state"),
+            )
+            card = views.result_card(
+                "Late dissent declined",
+                f"{changed.summary}. The professional is being told, with your reasons kept on the record."
+                + twice(changed),
+                "Default",
+                facts=[("Conference", changed.reference)],
+            )
+            return Reply(card, bool(changed.notices))
+        if verb == "dissent.decide":
+            decision = text_of(data, "decision", "a decision")
+            if decision not in ("uphold", "not_upheld"):
+                raise Bad("choose uphold or do not uphold")
+            changed = cw.decide_dissent(
+                me.id,
+                int_of(data, "dissent"),
+                decision == "uphold",
+                text_of(data, "reasons", "the reasons"),
+                text_of(data, "state", "the card's state"),
+            )
+            return Reply(self._decision_card(me, changed), bool(changed.notices))
+        if verb == "complaint.submit":
+            received = _given(text_of(data, "received", "the date received"), str(data.get("received_time") or ""))
+            changed = cw.record_complaint(
+                me.id,
+                text_of(data, "reference", "the conference"),
+                received,
+                text_of(data, "complainant", "the complainant"),
+                text_of(data, "grounds", "the grounds"),
+                str(data.get("summary") or ""),
+                confirm_repeat=str(data.get("second") or "").lower() == "true",
+            )
+            return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
+        if verb == "step.submit":
+            at = _date(text_of(data, "date", "the date"), str(data.get("time") or ""))
+            changed = cw.record_step(
+                me.id,
+                text_of(data, "reference", "the conference"),
+                text_of(data, "command", "the step"),
+                text_of(data, "event", "what happened"),
+                at,
+                text_of(data, "version", "the card's version"),
+            )
+            return self._changed_card(me, changed, "Recorded")
+        if verb == "outcome.submit":
+            changed = cw.record_outcome(
+                me.id,
+                text_of(data, "reference", "the conference"),
+                text_of(data, "outcome", "the outcome"),
+                text_of(data, "version", "the card's version"),
+            )
+            return self._changed_card(me, changed, "Outcome recorded")
+        if verb == "correct.submit":
+            changed = cw.correct(
+                me.id,
+                text_of(data, "reference", "the conference"),
+                text_of(data, "item", "what to withdraw"),
+                text_of(data, "reason", "the reason for the correction"),
+                text_of(data, "version", "the card's version"),
+            )
+            return self._changed_card(me, changed, "Corrected")
+        if verb == "duty.done":
+            changed = cw.complete_duty(
+                me.id, text_of(data, "reference", "the conference"), text_of(data, "rule", "the duty")
+            )
+            return self._changed_card(me, changed, "Marked done")
+        if verb == "open.step":
+            command = data.get("command")
+            view = cw.require_stage_role(me.id, text_of(data, "reference", "the conference"))
+            today = self.now().astimezone(LONDON).date()
+            form = "panel" if command == "panel" else "stage2"
+            return views.step_form(view, form, today, self.now(), cw.complaint_next(view))
+        if verb in ("open.status", "open.decide", "open.dissent", "open.record"):
+            return self._open(me, verb, text_of(data, "reference", "the conference"))
+        raise Bad("this card action is not recognised; open a fresh card with the command")
+
+    def _open(self, me: Person, verb: str, reference: str) -> Card:
+        """A reminder's button: the card for what is due (the casework service checks who may see it)."""
+        cw = self.casework
+        if verb == "open.decide":
+            view = cw.require_decider(me.id, reference)
+            open_ = cw.awaiting_decision(view)
+            if open_:
+                return views.decision_card(open_[0], view)
+            ref = view.conference.reference
+            return views.result_card("Nothing to decide", f"No dissent on {ref} awaits a decision.")
+        if verb == "open.record":
+            view = cw.view(me.id, reference)
+            waiting = [d for d in view.dissents if d.state == "raised"]
+            if waiting and (view.conference.chair_id == me.id):
+                return views.chair_prompt(waiting[0], view, cw.window_due(view.conference))
+            ref = view.conference.reference
+            return views.result_card("Nothing to record", f"No dissent on {ref} is waiting for the chair.")
+        if verb == "open.dissent":
+            ref = reference.upper()
+            windows = [(c, due) for c, due in cw.open_windows(me.id) if c.reference == ref]
+            if windows:
+                return views.dissent_form(windows)
+            return views.result_card(
+                "The dissent window is closed",
+                f"Dissent from {ref} can no longer be recorded on time; type: dissent {ref} <reason> "
+                "and the chair will decide whether to accept it.",
+                "Warning",
+            )
+        return views.timeline_card(cw.view(me.id, reference), self.now())
+
+    def _decision_card(self, me: Person, changed: Changed) -> Card:
+        """The reviewing manager's confirmation: what this decision means, and nothing left over from
+        another dissent on the case (a "not upheld" must not say "hold the reconvened conference")."""
+        d = changed.dissent
+        facts = [("Conference", changed.reference)]
+        if d is not None and d.state == "upheld":
+            view = self.casework.view(me.id, changed.reference)
+            facts += [
+                (dl.rule.title, views.when(dl.due))
+                for t in view.timelines
+                for dl in t.deadlines
+                if dl.status == "pending" and dl.due is not None and "dissent_upheld" in dl.rule.start_events()
+            ][:1]
+            message = f"{changed.summary}. The chair and the professional are being told."
+        else:
+            message = f"{changed.summary}. The professional and the chair are being told; the decision stands."
+        return views.result_card("Decision recorded", message + twice(changed), facts=facts)
+
+    def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
+        view = self.casework.view(me.id, changed.reference)
+        due = [
+            (d.rule.title, views.when(d.due))
+            for t in view.timelines
+            for d in t.deadlines
+            if d.status == "pending" and d.due is not None and d.applicable
+        ]
+        message = changed.summary + "." + twice(changed)
+        return views.result_card(title, message, facts=[("Conference", changed.reference), *due[:4]])

@@ -1,0 +1,168 @@
+"""Parsing one ``[[rules]]`` table of a pack into a :class:`~casework.rules.Rule`.
+
+A rule is ``{id, kind, title, within | before | next_meeting, of, completed_by, responsible,
+source}`` (ARCHITECTURE: Domain vocabulary), with ``or_within`` alternatives ("whichever is
+sooner"); a step the seed gives no number of days for carries its words in ``timescale``. Every
+problem is collected with its key, as for the rest of the pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from casework.pack_fields import Collector, read_names, read_period, read_str
+from casework.records import ROLES
+from casework.rules import KINDS, PROCESSES, Candidate, Rule
+
+
+def parse_candidate(
+    c: Collector,
+    raw: Mapping[str, Any],
+    where: str,
+    known: frozenset[str],
+    default_of: tuple[str, ...],
+    meetings: Mapping[str, tuple[date, ...]],
+) -> Candidate | None:
+    forms = [k for k in ("within", "before", "next_meeting") if k in raw]
+    if len(forms) != 1:
+        c.add(where, "exactly one of 'within', 'before' or 'next_meeting'")
+        return None
+    form = forms[0]
+    of = read_names(c, raw, "of", where, known) if "of" in raw else default_of
+    if not of:
+        c.add(f"{where}.of", "the event (or list of events, first present wins) that starts the clock")
+    occurrence = raw.get("occurrence", "first")
+    if occurrence not in ("first", "last"):
+        c.add(f"{where}.occurrence", "'first' or 'last'")
+        occurrence = "first"
+    extended = read_period(c, raw["extended"], f"{where}.extended") if "extended" in raw else None
+    source = raw.get("source")
+    if source is not None and not isinstance(source, str):
+        c.add(f"{where}.source", "a citation string")
+        source = None
+    if form == "next_meeting":
+        name = raw["next_meeting"]
+        if not isinstance(name, str) or name not in meetings:
+            c.add(
+                f"{where}.next_meeting",
+                f"the name of a list under [meetings] ({', '.join(meetings) or 'none'})",
+            )
+            return None
+        return Candidate("next_meeting", None, of, occurrence, None, name, source)
+    period = read_period(c, raw[form], f"{where}.{form}")
+    if period is None:
+        return None
+    if form == "before" and period.unit == "hours":
+        c.add(f"{where}.before", "days, working days, weeks or months (hours before an event are not used)")
+    return Candidate(form, period, of, occurrence, extended, None, source)  # type: ignore[arg-type]
+
+
+def parse_rule(
+    c: Collector, raw: Any, index: int, known: frozenset[str], meetings: Mapping[str, tuple[date, ...]]
+) -> Rule | None:
+    where = f"rules[{index}]"
+    if not isinstance(raw, Mapping):
+        c.add(where, "a table")
+        return None
+    before = len(c.errors)
+    rid = read_str(c, raw, "id", where)
+    if rid:
+        where = f"rules[{rid}]"
+    process = raw.get("process")
+    if process not in PROCESSES:
+        c.add(f"{where}.process", f"one of {', '.join(PROCESSES)}")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        c.add(f"{where}.kind", "'window' (a right that expires) or 'duty' (what staff must do by a date)")
+    title = read_str(c, raw, "title", where)
+    responsible = raw.get("responsible")
+    if responsible not in ROLES:
+        c.add(f"{where}.responsible", f"one of the roles {', '.join(ROLES)}")
+    source = read_str(c, raw, "source", where)
+    completed_by = read_names(c, raw, "completed_by", where, known)
+    if not completed_by:
+        c.add(f"{where}.completed_by", "the event (or events) that meet the deadline")
+    of = read_names(c, raw, "of", where, known) if "of" in raw else ()
+    candidates: list[Candidate] = []
+    if any(k in raw for k in ("within", "before", "next_meeting")):
+        primary = {k: v for k, v in raw.items() if k not in ("of", "source")}
+        cand = parse_candidate(c, primary, where, known, of, meetings)
+        if cand:
+            candidates.append(cand)
+    alternatives = raw.get("or_within", [])
+    if not isinstance(alternatives, list):
+        c.add(f"{where}.or_within", "a list of tables, each with within/before and optionally of and source")
+        alternatives = []
+    for i, alt in enumerate(alternatives):
+        if not isinstance(alt, Mapping):
+            c.add(f"{where}.or_within[{i}]", "a table")
+            continue
+        cand = parse_candidate(c, alt, f"{where}.or_within[{i}]", known, of, meetings)
+        if cand:
+            candidates.append(cand)
+    timescale = raw.get("timescale")
+    if not candidates:
+        if not isinstance(timescale, str) or not timescale.strip():
+            c.add(
+                f"{where}.timescale",
+                "for a step with no number in the seed, the words it uses (e.g. 'immediately'); "
+                "otherwise give 'within', 'before' or 'next_meeting'",
+            )
+        if not of:
+            c.add(f"{where}.of", "the event that starts this step")
+    extension_event = raw.get("extension_event")
+    if extension_event is not None and extension_event not in known:
+        c.add(f"{where}.extension_event", "a known event name")
+    if any(cand.extended for cand in candidates) and extension_event is None:
+        c.add(f"{where}.extension_event", "the event that authorises the extended period")
+    applies_if = read_names(c, raw, "applies_if", where, known)
+    unless = read_names(c, raw, "unless", where, known)
+    note = raw.get("note")
+    if note is not None and not isinstance(note, str):
+        c.add(f"{where}.note", "a string")
+        note = None
+    allowed = {
+        "id",
+        "process",
+        "kind",
+        "title",
+        "within",
+        "before",
+        "next_meeting",
+        "of",
+        "occurrence",
+        "extended",
+        "or_within",
+        "completed_by",
+        "responsible",
+        "source",
+        "timescale",
+        "note",
+        "applies_if",
+        "unless",
+        "extension_event",
+    }
+    for key in raw:
+        if key not in allowed:
+            c.add(f"{where}.{key}", f"no such key; rule keys are {', '.join(sorted(allowed))}")
+    if len(c.errors) > before:
+        return None
+    assert rid and title and source and isinstance(process, str) and isinstance(responsible, str)
+    return Rule(
+        id=rid,
+        process=process,
+        kind=kind,  # type: ignore[arg-type]
+        title=title,
+        candidates=tuple(candidates),
+        completed_by=completed_by,
+        responsible=responsible,
+        source=source,
+        starts_on=of,
+        timescale=timescale if not candidates else None,
+        note=note,
+        applies_if=applies_if,
+        unless=unless,
+        extension_event=extension_event,
+    )
