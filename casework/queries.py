@@ -70,11 +70,19 @@ class CaseQueries(CaseworkBase):
                         if d.status in ("pending", "missed") and rule.responsible in roles:
                             duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))
                         continue
-                    if d.status != "pending" or rule.responsible not in roles:
+                    if d.status != "pending" or rule.responsible not in roles or rule.responsible == "professional":
                         continue
                     holder = right_holder(rule, attendee)
                     if holder is not None:
                         rights.append(Due(conference.reference, d, "right", holder.label, purpose(area, rule)))
+            if attendee and actor not in self._rights_used(case):
+                # The person's own right to dissent, as it stands for them (another's dissent does not use it).
+                for tl in self.rights_timelines(case):
+                    rights.extend(
+                        Due(conference.reference, d, "right", "you", purpose(area, d.rule))
+                        for d in tl.deadlines
+                        if d.applicable and d.status == "pending"
+                    )
         far = datetime.max.replace(tzinfo=self.now().tzinfo)
         duties.sort(key=lambda x: x.deadline.due or far)
         rights.sort(key=lambda x: x.deadline.due or far)

@@ -191,6 +191,7 @@ class Sweep:
             await asyncio.gather(*(one(i) for i in items))
         finally:
             heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)  # let it finish being cancelled
 
     async def _heartbeat(self, in_flight: set[int], extend: Callable[[Sequence[int], str, datetime], int]) -> None:
         """Every third of a lease, push the leases of the rows still being sent a whole lease ahead."""

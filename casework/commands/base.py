@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from casework.errors import (
@@ -30,6 +30,7 @@ from casework.records import (
 from casework.references import normalise_reference
 from casework.reminders import Recipients, plan_case, roles_needed
 from casework.results import CaseView
+from casework.rules import Rule
 from casework.timeline import Timeline, evaluate
 
 
@@ -157,18 +158,61 @@ class CaseworkBase:
         )
         # A linked Teams meeting that has started will report its end, which opens the dissent window.
         running = conference.meeting_chat_id is not None and conference.held_at and conference.ended_at is None
-        plan = plan_case(
-            conference.reference,
-            area.id,
-            area.calendar,
-            timelines,
-            area.reminders,
-            recipients,
-            self.now(),
-            frozenset({"conference_ended"}) if running else frozenset(),
-            notified,
-        )
-        return self.store.replace_reminders(conference.reference, plan.reminders, plan.met_rules, self.now())
+        expected = frozenset({"conference_ended"}) if running else frozenset()
+        # A professional's right (to dissent, 001 5.7.4) is each attendee's own: one attendee's dissent
+        # does not close it for the others, so those windows are planned apart, for the attendees who
+        # have not used it (their timelines leave the others' dissents out).
+        shared = tuple(replace(t, deadlines=[d for d in t.deadlines if not _own_right(d.rule)]) for t in timelines)
+        plans = [
+            plan_case(
+                conference.reference,
+                area.id,
+                area.calendar,
+                shared,
+                area.reminders,
+                recipients,
+                self.now(),
+                expected,
+                notified,
+            )
+        ]
+        rights = self.rights_timelines(case)
+        if rights:
+            used = self._rights_used(case)
+            still_open = replace(recipients, attendees=tuple(p for p in recipients.attendees if p not in used))
+            plans.append(
+                plan_case(
+                    conference.reference,
+                    area.id,
+                    area.calendar,
+                    rights,
+                    area.reminders,
+                    still_open,
+                    self.now(),
+                    expected,
+                    notified,
+                )
+            )
+        reminders = tuple(r for plan in plans for r in plan.reminders)
+        met_rules = frozenset().union(*(plan.met_rules for plan in plans))
+        return self.store.replace_reminders(conference.reference, reminders, met_rules, self.now())
+
+    @staticmethod
+    def _rights_used(case: CaseFile) -> frozenset[str]:
+        """The attendees who have used their right to dissent (a dissent of theirs that still counts)."""
+        return frozenset(d.person_id for d in case.dissents if d.state != "withdrawn")
+
+    def rights_timelines(self, case: CaseFile) -> tuple[Timeline, ...]:
+        """The professionals' own windows (rules a professional holds), as they stand for an attendee
+        who has not dissented: computed without anyone's ``dissent_raised``."""
+        area = self.area_of(case.conference)
+        processes = [p for p in area.processes if any(_own_right(r) for r in area.rules_for(p))]
+        events = [e for e in case.events if e.name != "dissent_raised"]
+        out: list[Timeline] = []
+        for process in processes:
+            tl = self._timeline(area, process, events)
+            out.append(replace(tl, deadlines=[d for d in tl.deadlines if _own_right(d.rule)]))
+        return tuple(out)
 
     # ------------------------------------------------------------------ views
 
@@ -209,3 +253,8 @@ class CaseworkBase:
             tuple(complaints),
             self.version_of(events),
         )
+
+
+def _own_right(rule: Rule) -> bool:
+    """A window that is each professional's own right (responsible: the professional, 001 5.7.4)."""
+    return rule.kind == "window" and rule.responsible == "professional"

@@ -179,3 +179,39 @@ def test_closing_a_complaint_cancels_its_pending_reminders(store: SqlStore) -> N
         cw.record_step("cm", "CPC-1", "stage2", event, clock["now"], cw.view("cm", "CPC-1").version)
     cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
     assert {r.state for r in store.reminders_for("CPC-1")} == {"cancelled"}
+
+
+def test_one_attendees_dissent_leaves_the_others_right_and_its_reminders(store: SqlStore) -> None:
+    """The right to dissent is each professional's own (001 5.7.4): the police officer's dissent closes
+    the window for her, not for the nurse, whose "open until" card still goes and whose deadlines still
+    show the right. Held Thu 17 Dec 2026 14:00, ended 15:45: open until Sun 20 Dec 15:45 (72 hours)."""
+    areas = load_catalogue().areas
+    clock = {"now": parse_time("2026-12-17T15:50")}
+    cw = Casework(store, areas, lambda: clock["now"])
+    for pid in ("chair", "pc", "nurse"):
+        store.upsert_person(Person(pid, f"{pid}@example.org"))
+    held, ended = parse_time("2026-12-17T14:00"), parse_time("2026-12-17T15:45")
+    attendees = (Attendee("pc", "police"), Attendee("nurse", "health"))
+    store.add_conference(
+        Conference("CPC-1", "sussex", "initial", held_at=held, ended_at=ended, chair_id="chair", attendees=attendees)
+    )
+    store.record_event(CaseEvent("CPC-1", "conference_held", held))
+    store.record_event(CaseEvent("CPC-1", "conference_ended", ended))
+    cw.replan_reminders("CPC-1")
+
+    def window_rows() -> dict[str, str]:
+        return {r.person_id: r.state for r in store.reminders_for("CPC-1") if r.rule_id == "dissent-window"}
+
+    assert window_rows() == {"pc": "pending", "nurse": "pending"}
+    cw.raise_dissent("pc", "CPC-1", "Threshold for a plan is not met")
+    # Hers is used; the nurse's card is still to be sent.
+    assert window_rows() == {"pc": "cancelled", "nurse": "pending"}
+    nurse = [(d.kind, d.holder, d.deadline.rule.id) for d in cw.deadlines_for("nurse")]
+    assert ("right", "you", "dissent-window") in nurse
+    assert ("right", "you", "dissent-window") not in [
+        (d.kind, d.holder, d.deadline.rule.id) for d in cw.deadlines_for("pc")
+    ]
+    # When the window closes, nobody is told of it again.
+    clock["now"] = parse_time("2026-12-20T16:00")
+    cw.replan_reminders("CPC-1")
+    assert "dissent-window" not in [d.deadline.rule.id for d in cw.deadlines_for("nurse")]
