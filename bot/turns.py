@@ -105,7 +105,9 @@ class Turns:
         if cmd.name == "dissent withdraw":
             changed = cw.withdraw_dissent(me.id, cmd.reference, chat_id)
             card = views.result_card(
-                "Dissent withdrawn", changed.summary + ". The record keeps that it was made.", "Default"
+                "Dissent withdrawn",
+                changed.summary + ". The record keeps that it was made." + twice(changed),
+                "Default",
             )
             return Reply(card, bool(changed.notices))
         if cmd.name == "status":
@@ -136,7 +138,9 @@ class Turns:
             if chat_id is None:
                 return usage("conference link")
             changed = cw.link_chat(me.id, cmd.reference or "", chat_id)
-            return views.result_card("Conference linked", changed.summary + ". Dissent typed here needs no reference.")
+            return views.result_card(
+                "Conference linked", changed.summary + ". Dissent typed here needs no reference." + twice(changed)
+            )
         if cmd.name == "audit":
             entries = cw.audit_trail(me.id, cmd.reference or "")
             return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)

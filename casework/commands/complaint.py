@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from casework.clock import local_date, spoken, spoken_date, start_of_day, to_local_iso
+from casework.clock import local_date, spoken_date, start_of_day, to_local_iso
 from casework.commands.base import CaseworkBase
 from casework.commands.dissent import MAX_TEXT
 from casework.errors import (
@@ -234,9 +234,8 @@ class ComplaintCommands(CaseworkBase):
                 raise InvalidInput("the date cannot be in the future")
             events = self._events(conference.reference)
             if any(e.name == event and e.at == at for e in events):
-                raise AlreadyDone(
-                    f"{event.replace('_', ' ')} on {spoken(at)} is already recorded for {conference.reference}"
-                )
+                # The same step sent again (a double click, a retry, a race): the first answer.
+                return Changed(conference.reference, f"Recorded: {event.replace('_', ' ')}", repeated=True)
             if version != self.version_of(events):
                 raise StaleAction(
                     "this card is out of date: the case changed since it was drawn; the current one is shown"
@@ -271,6 +270,8 @@ class ComplaintCommands(CaseworkBase):
             complaints = self.store.complaints_for(conference.reference)
             open_ = [c for c in complaints if not c.stage.startswith("closed")]
             if not open_:
+                if complaints and all(c.stage == f"closed:{outcome}" for c in complaints):
+                    return Changed(conference.reference, f"Outcome recorded: {OUTCOMES[outcome]}", repeated=True)
                 if complaints:
                     raise AlreadyDone(f"the complaint about {conference.reference} is already closed")
                 raise InvalidInput(f"there is no complaint about {conference.reference}")

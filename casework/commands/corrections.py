@@ -89,6 +89,15 @@ class CorrectionCommands(CaseworkBase):
             events = self._events(conference.reference)
             target = next((e for e in events if e.id == int(event_id)), None)
             if target is None:
+                gone = next((e for e in self.store.all_events_for(conference.reference) if e.id == int(event_id)), None)
+                if gone is not None:  # already withdrawn (the same correction again, or a race): the first answer
+                    self._may_correct(actor, conference, gone.name)
+                    return Changed(
+                        conference.reference,
+                        f"Withdrawn: {gone.name.replace('_', ' ')} of {spoken(gone.at)}; "
+                        "the original stays in the audit trail",
+                        repeated=True,
+                    )
                 raise StaleAction(f"that step is no longer recorded on {conference.reference}")
             self._may_correct(actor, conference, target.name)
             if target.name in DISSENT_EVENTS:

@@ -181,6 +181,9 @@ class DissentCommands(CaseworkBase):
             conference = self._conference_for(reference, chat_id)
             d = self._own_dissent(person_id, conference.reference)
             if d is None or d.id is None:
+                mine = [x for x in self.store.dissents_for(conference.reference) if x.person_id == person_id]
+                if mine and mine[-1].state == "withdrawn":  # the same withdrawal again: the first answer
+                    return Changed(conference.reference, "Your dissent was withdrawn", (), mine[-1], repeated=True)
                 raise InvalidInput(f"you have no dissent from {conference.reference} to withdraw")
             new = dissent_transition(d.state, "withdraw", d.late)
             if not self.store.transition_dissent(d.id, (d.state,), new, self.now()):

@@ -8,7 +8,6 @@ from datetime import datetime
 from casework.clock import to_local_iso
 from casework.commands.base import CaseworkBase
 from casework.errors import (
-    AlreadyDone,
     InvalidInput,
 )
 from casework.permissions import (
@@ -32,7 +31,9 @@ class MeetingCommands(CaseworkBase):
             conference = self.conference(reference)
             require_chair(actor, conference, self.roles(actor, conference.area))
             if conference.meeting_chat_id == chat_id:
-                raise AlreadyDone(f"this chat is already linked to {conference.reference}")
+                return Changed(
+                    conference.reference, f"This chat is now linked to conference {conference.reference}", repeated=True
+                )
             other = self.store.conference_for_chat(chat_id)
             if other is not None and other.reference != conference.reference:
                 raise InvalidInput(f"this chat is already linked to {other.reference}")

@@ -170,7 +170,10 @@ class Walk:
     def submit(self, event: str, date: str) -> dict[str, Any]:
         version = self.version()
         if event == "closed":
-            data = {"reference": self.ref, "outcome": "confirmed", "version": version}
+            # Once closed, the same outcome again is a repeat (answered as the first was): a refusal is
+            # tried with another outcome.
+            closed = any(c.stage.startswith("closed") for c in self.store.complaints_for(self.ref))
+            data = {"reference": self.ref, "outcome": "review_forward" if closed else "confirmed", "version": version}
             return act(self.server, self.channel, "oid-cm", "outcome.submit", data)
         command = command_for(event)
         assert command is not None, event

@@ -139,8 +139,9 @@ def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) ->
     clock.set("2027-01-20T12:00")
     v = cw.view("cm", "CPC-1").version
     cw.record_step("cm", "CPC-1", "stage2", "stage1_meeting_held", parse_time("2027-01-08T10:00"), v)
-    with pytest.raises(AlreadyDone):
-        cw.record_step("cm", "CPC-1", "stage2", "stage1_meeting_held", parse_time("2027-01-08T10:00"), v)
+    # The same step again (a double click): the first answer, nothing recorded twice.
+    again = cw.record_step("cm", "CPC-1", "stage2", "stage1_meeting_held", parse_time("2027-01-08T10:00"), v)
+    assert again.repeated and [e.name for e in cw.view("cm", "CPC-1").events].count("stage1_meeting_held") == 1
     with pytest.raises(StaleAction):
         cw.record_step("cm", "CPC-1", "stage2", "stage1_response_sent", parse_time("2027-01-15T10:00"), v)
     v = cw.view("cm", "CPC-1").version
@@ -162,8 +163,10 @@ def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) ->
     cw.record_step("cm", "CPC-1", "stage2", "stage2_letter_sent", parse_time("2027-01-20T10:00"), v)
     v = cw.view("cm", "CPC-1").version
     cw.record_outcome("cm", "CPC-1", "confirmed", v)
+    # The same outcome again is answered as the first; another outcome is refused: it is closed.
+    assert cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version).repeated
     with pytest.raises(AlreadyDone):
-        cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
+        cw.record_outcome("cm", "CPC-1", "reconvene", cw.view("cm", "CPC-1").version)
 
 
 def test_meeting_end_starts_the_window_and_link_needs_the_chair(world: tuple[Casework, SqlStore, Clock]) -> None:
