@@ -93,7 +93,7 @@ def create_app(
 ) -> web.Application:
     adapter = edge.make_adapter(settings, credentials_factory)
     adapter.on_turn_error = _turn_error
-    bot = ChallengeBot(casework, Delivery(adapter, settings.app_id, casework, outbox), now)
+    bot = ChallengeBot(casework, Delivery(adapter, settings.app_id, outbox), now)
     unauthenticated = not settings.app_id
 
     async def messages(request: web.Request) -> web.StreamResponse:

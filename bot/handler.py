@@ -51,7 +51,6 @@ class Delivery:
 
     adapter: Any
     app_id: str
-    casework: Casework
     outbox: EmailOutbox
     teams: TeamsSend | None = None
 

@@ -16,7 +16,7 @@ from bot import views
 from bot.commands import Command, ParseError, usage
 from bot.views import Card
 from casework.clock import LONDON, start_of_day
-from casework.errors import CaseworkError, InvalidInput, UnknownPerson
+from casework.errors import CaseworkError, InvalidInput, SecondComplaint, UnknownPerson
 from casework.lifecycle import StepNotValid
 from casework.records import Person
 from casework.service import Casework, Changed
@@ -157,24 +157,26 @@ class Turns:
         try:
             return self._act(me, verb, data)
         except (InvalidInput, StepNotValid) as exc:  # not refusals of who may act: those get no form
-            again = self._form_again(me, verb, data, str(exc))
+            again = self._form_again(me, verb, data, exc)
             if again is None:
                 raise
             return again
 
-    def _form_again(self, me: Person, verb: str | None, data: Mapping[str, Any], error: str) -> Card | None:
+    def _form_again(self, me: Person, verb: str | None, data: Mapping[str, Any], exc: CaseworkError) -> Card | None:
         """The refused form again, only for someone entitled to it (checked again here: a malformed
         card is refused before casework has checked who is asking)."""
         reference = data.get("reference")
         if not isinstance(reference, str) or not reference.strip():
             return None
+        error = str(exc)
         today = self.now().astimezone(LONDON).date()
         cw = self.casework
         command = data.get("command")
         try:
             if verb == "complaint.submit":
                 conference = cw.require_complaint_role(me.id, reference)
-                return views.complaint_form(conference.reference, today, typed=data, error=error)
+                second = isinstance(exc, SecondComplaint)
+                return views.complaint_form(conference.reference, today, typed=data, error=error, offer_second=second)
             if verb != "step.submit" or command not in ("stage2", "panel"):
                 return None
             view = cw.require_stage_role(me.id, reference)
@@ -290,8 +292,8 @@ class Turns:
             return views.result_card("Nothing to decide", f"No dissent on {ref} awaits a decision.")
         if verb == "open.record":
             view = cw.view(me.id, reference)
-            waiting = [d for d in view.dissents if d.state == "raised"]
-            if waiting and (view.conference.chair_id == me.id):
+            waiting = cw.awaiting_chair(me.id, view)
+            if waiting:
                 return views.chair_prompt(waiting[0], view, cw.window_due(view.conference))
             ref = view.conference.reference
             return views.result_card("Nothing to record", f"No dissent on {ref} is waiting for the chair.")
@@ -314,13 +316,8 @@ class Turns:
         d = changed.dissent
         facts = [("Conference", changed.reference)]
         if d is not None and d.state == "upheld":
-            view = self.casework.view(me.id, changed.reference)
-            facts += [
-                (dl.rule.title, views.when(dl.due))
-                for t in view.timelines
-                for dl in t.deadlines
-                if dl.status == "pending" and dl.due is not None and "dissent_upheld" in dl.rule.start_events()
-            ][:1]
+            follow = self.casework.after_uphold(self.casework.view(me.id, changed.reference))
+            facts += [(dl.rule.title, views.when(dl.due)) for dl in follow[:1]]
             message = f"{changed.summary}. The chair and the professional are being told."
         else:
             message = f"{changed.summary}. The professional and the chair are being told; the decision stands."

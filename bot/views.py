@@ -146,7 +146,15 @@ def _typed(typed: Mapping[str, Any] | None, key: str, default: str = "") -> str:
     return value.strip()[:2000] if isinstance(value, str) else default
 
 
-def complaint_form(reference: str, today: date, typed: Mapping[str, Any] | None = None, error: str = "") -> Card:
+def complaint_form(
+    reference: str,
+    today: date,
+    typed: Mapping[str, Any] | None = None,
+    error: str = "",
+    offer_second: bool = False,
+) -> Card:
+    """The complaint form; refused, it comes back with what was typed, the error, and (for a second
+    complaint like one on record, casework.errors.SecondComplaint) the box that confirms it."""
     return render(
         "complaint_form",
         reference=reference,
@@ -157,7 +165,7 @@ def complaint_form(reference: str, today: date, typed: Mapping[str, Any] | None 
         grounds_value=_typed(typed, "grounds"),
         summary=_typed(typed, "summary"),
         error=error,
-        offer_second="second complaint" in error,
+        offer_second=offer_second,
         roles=[{"title": r.capitalize(), "value": r} for r in COMPLAINANT_ROLES],
         grounds=[{"title": t, "value": k} for k, t in COMPLAINT_GROUNDS.items()],
     )

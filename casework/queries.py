@@ -23,6 +23,7 @@ from casework.records import (
     Dissent,
 )
 from casework.results import CaseView, Due
+from casework.timeline import Deadline
 
 
 class CaseQueries(CaseworkBase):
@@ -92,6 +93,24 @@ class CaseQueries(CaseworkBase):
         conference = self.conference(reference)
         require_any(self.roles(actor, conference.area), AUDIT_ROLES, "the audit trail")
         return self.store.audit_entries(conference.reference)
+
+    @staticmethod
+    def awaiting_chair(actor: str, view: CaseView) -> list[Dissent]:
+        """Dissents this person, as the conference's chair, has still to record (001 5.7.7(2))."""
+        if view.conference.chair_id != actor:
+            return []
+        return [d for d in view.dissents if d.state == "raised"]
+
+    @staticmethod
+    def after_uphold(view: CaseView) -> list[Deadline]:
+        """The open duties an upheld dissent starts (the reconvened conference, 001 5.7.7(4)), soonest first."""
+        started = [
+            (d.due, d)
+            for t in view.timelines
+            for d in t.deadlines
+            if d.status == "pending" and d.due is not None and "dissent_upheld" in d.rule.start_events()
+        ]
+        return [d for _due, d in sorted(started, key=lambda pair: pair[0])]
 
     @staticmethod
     def awaiting_decision(view: CaseView) -> list[Dissent]:

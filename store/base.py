@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -24,4 +24,4 @@ class Repository:
         return postgresql.insert if self._dialect == "postgresql" else sqlite.insert
 
 
-__all__ = ["Iterator", "Repository"]
+__all__ = ["Repository"]

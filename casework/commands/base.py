@@ -160,42 +160,22 @@ class CaseworkBase:
         running = conference.meeting_chat_id is not None and conference.held_at and conference.ended_at is None
         expected = frozenset({"conference_ended"}) if running else frozenset()
         # A professional's right (to dissent, 001 5.7.4) is each attendee's own: one attendee's dissent
-        # does not close it for the others, so those windows are planned apart, for the attendees who
-        # have not used it (their timelines leave the others' dissents out).
-        shared = tuple(replace(t, deadlines=[d for d in t.deadlines if not _own_right(d.rule)]) for t in timelines)
-        plans = [
-            plan_case(
-                conference.reference,
-                area.id,
-                area.calendar,
-                shared,
-                area.reminders,
-                recipients,
-                self.now(),
-                expected,
-                notified,
-            )
-        ]
-        rights = self.rights_timelines(case)
-        if rights:
-            used = self._rights_used(case)
+        # does not close it for the others. Once someone has used theirs, those windows are planned
+        # apart, for the attendees who have not (their timelines leave the others' dissents out).
+        used = self._rights_used(case)
+        parts: list[tuple[Sequence[Timeline], Recipients]] = [(timelines, recipients)]
+        if used:
+            shared = tuple(replace(t, deadlines=[d for d in t.deadlines if not _own_right(d.rule)]) for t in timelines)
             still_open = replace(recipients, attendees=tuple(p for p in recipients.attendees if p not in used))
-            plans.append(
-                plan_case(
-                    conference.reference,
-                    area.id,
-                    area.calendar,
-                    rights,
-                    area.reminders,
-                    still_open,
-                    self.now(),
-                    expected,
-                    notified,
-                )
-            )
+            parts = [(shared, recipients), (self.rights_timelines(case), still_open)]
+        now = self.now()
+        plans = [
+            plan_case(conference.reference, area.id, area.calendar, tls, area.reminders, who, now, expected, notified)
+            for tls, who in parts
+        ]
         reminders = tuple(r for plan in plans for r in plan.reminders)
         met_rules = frozenset().union(*(plan.met_rules for plan in plans))
-        return self.store.replace_reminders(conference.reference, reminders, met_rules, self.now())
+        return self.store.replace_reminders(conference.reference, reminders, met_rules, now)
 
     @staticmethod
     def _rights_used(case: CaseFile) -> frozenset[str]:

@@ -13,7 +13,7 @@ from casework.errors import (
     InvalidInput,
     StaleAction,
 )
-from casework.lifecycle.dissent import TRANSITIONS, dissent_transition, is_decided
+from casework.lifecycle.dissent import TRANSITIONS, dissent_transition, is_decided, state_words
 from casework.permissions import (
     DECIDE_ROLES,
     require_any,
@@ -29,13 +29,6 @@ from casework.results import Changed, DissentRaised
 
 MIN_REASON = 10
 MAX_TEXT = 2000
-STATE_WORDS = {
-    "upheld": "upheld: the conference is to be reconvened",
-    "not_upheld": "not upheld",
-    "declined": "declined by the chair as late",
-    "reconvened": "upheld, and the conference was reconvened",
-    "withdrawn": "withdrawn by the professional",
-}
 
 
 class DissentCommands(CaseworkBase):
@@ -146,7 +139,7 @@ class DissentCommands(CaseworkBase):
                 "with the reviewing manager for a decision"
             )
         when = f" on {spoken(d.decided_at)}" if d.decided_at else ""
-        outcome = STATE_WORDS.get(d.state, d.state.replace("_", " "))
+        outcome = state_words(d.state)
         return f"your dissent from {ref} was {outcome}{when}; a second dissent about the same conference is not taken"
 
     def amend_dissent(self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None) -> Changed:
@@ -237,7 +230,7 @@ class DissentCommands(CaseworkBase):
     def _move(self, d: Dissent, action: str, drawn_state: str) -> str:
         """The dissent's next state for ``action``, from a card drawn for ``drawn_state``."""
         if d.state != drawn_state:
-            now_words = STATE_WORDS.get(d.state, d.state.replace("_", " "))
+            now_words = state_words(d.state)
             if d.state == "recorded" and drawn_state == "raised" and action == "record":
                 raise AlreadyDone(f"this dissent from {d.reference} is already recorded")
             if is_decided(d.state):

@@ -77,7 +77,22 @@ _WHY: Mapping[str, str] = {
 }
 
 
+_STATE_WORDS: Mapping[str, str] = {
+    "upheld": "upheld: the conference is to be reconvened",
+    "not_upheld": "not upheld",
+    "declined": "declined by the chair as late",
+    "reconvened": "upheld, and the conference was reconvened",
+    "withdrawn": "withdrawn by the professional",
+}
+
+
+def state_words(state: str) -> str:
+    """What became of a dissent, for "your dissent was ...": "upheld: the conference is to be reconvened"."""
+    return _STATE_WORDS.get(state, state.replace("_", " "))
+
+
 def _state_words(state: str) -> str:
+    """The state as a refusal names it ("a dissent that is declined by the chair as late ...")."""
     return {"declined": "declined by the chair as late", "reconvened": "upheld and reconvened"}.get(
         state, state.replace("_", " ")
     )
