@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench snapshots clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar.py
+
+# Rewrite tests/snapshots/<area>.json (every pack's timeline dates) after an intended change of code, pack or holidays.
+snapshots: $(STAMP)
+	$(BIN)/python -m tests.snapshots.generate
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

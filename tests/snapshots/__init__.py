@@ -1,0 +1,1 @@
+"""Committed timeline snapshots of every procedure pack; ``make snapshots`` regenerates them."""
