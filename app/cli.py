@@ -63,14 +63,14 @@ def _table(tl: Timeline) -> str:
     rows = [("ID", "KIND", "DUE (Europe/London)", "STATUS", "RESPONSIBLE", "SOURCE")]
     for d in tl.deadlines:
         due = d.due.astimezone(LONDON).strftime("%a %d %b %Y %H:%M") if d.due else "-"
-        rows.append((d.rule.id, d.rule.kind, due, d.status, d.rule.responsible, d.rule.source.split(" '")[0]))
+        rows.append((d.id, d.rule.kind, due, d.status, d.rule.responsible, d.rule.source.split(" '")[0]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [f"{tl.area.name}: {tl.process} process (times in Europe/London)", ""]
     for r in rows:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip())
     lines.append("")
     for d in tl.deadlines:
-        lines.append(f"{d.rule.id}: {d.rule.title}")
+        lines.append(f"{d.id}: {d.title}")
         lines.append(f"    {d.explanation}")
     return "\n".join(lines)
 

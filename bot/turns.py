@@ -317,7 +317,7 @@ class Turns:
         facts = [("Conference", changed.reference)]
         if d is not None and d.state == "upheld":
             follow = self.casework.after_uphold(self.casework.view(me.id, changed.reference))
-            facts += [(dl.rule.title, views.when(dl.due)) for dl in follow[:1]]
+            facts += [(dl.title, views.when(dl.due)) for dl in follow[:1]]
             message = f"{changed.summary}. The chair and the professional are being told."
         else:
             message = f"{changed.summary}. The professional and the chair are being told; the decision stands."
@@ -326,7 +326,7 @@ class Turns:
     def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
         view = self.casework.view(me.id, changed.reference)
         due = [
-            (d.rule.title, views.when(d.due))
+            (d.title, views.when(d.due))
             for t in view.timelines
             for d in t.deadlines
             if d.status == "pending" and d.due is not None and d.applicable

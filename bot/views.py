@@ -80,7 +80,7 @@ def next_steps(tl: Timeline) -> str:
     open_ = [d for d in tl.deadlines if d.status in ("pending", "waiting") and d.rule.kind == "duty" and d.due]
     if not open_:
         return "The chair and the reviewing manager have been told."
-    return " ".join(f"{d.rule.title}: by {when(d.due)}." for d in open_[:3])
+    return " ".join(f"{d.title}: by {when(d.due)}." for d in open_[:3])
 
 
 def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: CaseView) -> Card:
@@ -184,7 +184,7 @@ def step_form(
     offered = set(STEP_EVENTS[command]) & set(view.area.events)
     steps = [s for s in valid if s.event in offered]
     due = [
-        {"label": d.rule.title, "value": f"{_deadline_text(d)} ({d.rule.source})"}
+        {"label": d.title, "value": f"{_deadline_text(d)} ({d.rule.source})"}
         for t in view.timelines
         if t.process == "complaint"
         for d in t.deadlines
@@ -246,7 +246,7 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
             rows.append(
                 {
                     "rag": mark(d, colour),
-                    "title": d.rule.title,
+                    "title": d.title,
                     "colour": RAG_COLOUR[colour],
                     "due_text": _deadline_text(d),
                     "source": d.rule.source + (f". {d.rule.note}" if d.rule.note and d.status != "waiting" else ""),
@@ -269,7 +269,7 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
             rights.append(
                 {
                     "reference": item.reference,
-                    "title": d.rule.title,
+                    "title": d.title,
                     "due_text": f"Open for {item.holder} until {when(d.due)}" if d.due else f"Open for {item.holder}",
                     "source": d.rule.source,
                 }
@@ -281,13 +281,13 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
             {
                 "rag": mark(d, colour),
                 "reference": item.reference,
-                "title": d.rule.title,
+                "title": d.title,
                 "colour": RAG_COLOUR[colour],
                 "due_text": _deadline_text(d),
                 "source": d.rule.source,
                 "verb": verb,
                 "action": title,
-                "rule": d.rule.id,
+                "rule": d.id,
                 "command": step_command(d.rule) if item.purpose == "step" else "",
             }
         )

@@ -105,4 +105,6 @@ class Area:
         return rules
 
     def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
+        """The rule with this id; ``rule#n`` (the n-th occurrence of a repeating rule) gives its rule."""
+        base = rule_id.partition("#")[0]
+        return next((r for r in self.rules if r.id == base), None)

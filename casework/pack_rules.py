@@ -119,10 +119,8 @@ def parse_rule(
         c.add(f"{where}.extension_event", "the event that authorises the extended period")
     applies_if = read_names(c, raw, "applies_if", where, known)
     unless = read_names(c, raw, "unless", where, known)
-    note = raw.get("note")
-    if note is not None and not isinstance(note, str):
-        c.add(f"{where}.note", "a string")
-        note = None
+    note = _optional_text(c, raw, "note", where)
+    extras = _second_pass_keys(c, raw, where, known, kind, candidates, extension_event)
     allowed = {
         "id",
         "process",
@@ -143,6 +141,7 @@ def parse_rule(
         "applies_if",
         "unless",
         "extension_event",
+        *_SECOND_PASS_KEYS,
     }
     for key in raw:
         if key not in allowed:
@@ -165,4 +164,70 @@ def parse_rule(
         applies_if=applies_if,
         unless=unless,
         extension_event=extension_event,
+        **extras,
     )
+
+
+_SECOND_PASS_KEYS = (
+    "each",
+    "since",
+    "satisfied_by",
+    "late_discretion",
+    "late_source",
+    "extension_before_due",
+    "assumption",
+    "assume",
+)
+
+
+def _optional_text(c: Collector, raw: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        c.add(f"{where}.{key}", "a string")
+        return None
+    return value
+
+
+def _second_pass_keys(
+    c: Collector,
+    raw: Mapping[str, Any],
+    where: str,
+    known: frozenset[str],
+    kind: Any,
+    candidates: list[Candidate],
+    extension_event: Any,
+) -> dict[str, Any]:
+    """Repeats, satisfaction, discretion, late extensions and stated assumptions (issue 10)."""
+    out: dict[str, Any] = {}
+    each = raw.get("each", False)
+    if not isinstance(each, bool):
+        c.add(f"{where}.each", "true or false")
+        each = False
+    if each and len(candidates) != 1:
+        c.add(f"{where}.each", "a rule that repeats for each occurrence has exactly one way of dating it")
+    out["each"] = each
+    out["since"] = read_names(c, raw, "since", where, known)
+    out["satisfied_by"] = read_names(c, raw, "satisfied_by", where, known)
+    late = raw.get("late_discretion")
+    if late is not None and (late not in ROLES or kind != "window"):
+        c.add(f"{where}.late_discretion", f"for a window, the role that may accept it late ({', '.join(ROLES)})")
+        late = None
+    out["late_discretion"] = late
+    out["late_source"] = _optional_text(c, raw, "late_source", where)
+    if late is not None and not out["late_source"]:
+        c.add(f"{where}.late_source", "the paragraph that gives the discretion")
+    before_due = raw.get("extension_before_due", False)
+    if not isinstance(before_due, bool) or (before_due and extension_event is None):
+        c.add(f"{where}.extension_before_due", "true or false, on a rule with an extension_event")
+        before_due = False
+    out["extension_before_due"] = before_due
+    out["assumption"] = _optional_text(c, raw, "assumption", where)
+    assume = raw.get("assume", {})
+    if not isinstance(assume, Mapping) or not all(isinstance(v, str) for v in assume.values()):
+        c.add(f"{where}.assume", "a table of event = 'why that event is counted'")
+        assume = {}
+    for name in assume:
+        if name.removeprefix("!") not in known:
+            c.add(f"{where}.assume", f"a known event, not {name!r}")
+    out["assume"] = tuple(assume.items())
+    return out

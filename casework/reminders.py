@@ -192,7 +192,7 @@ def plan_case(
         for d in tl.deadlines:
             if d.status in ("met", "late"):
                 if d.rule.kind == "duty":  # a window's right is each person's: its cards stay as sent
-                    met.add(d.rule.id)
+                    met.add(d.id)
                 continue
             if not _open(d):
                 continue
@@ -214,14 +214,14 @@ def plan_case(
                         if m and m not in people and all(t[0] != m for t in targets):
                             targets.append((m, MANAGER))
                 for person, audience in targets:
-                    state = NOTIFIED if (d.rule.id, slot.kind, person) in notified else PENDING
+                    state = NOTIFIED if (d.id, slot.kind, person) in notified else PENDING
                     rows.append(
                         Reminder(
-                            reminder_key(reference, d.rule.id, person, slot.send_at, slot.kind),
+                            reminder_key(reference, d.id, person, slot.send_at, slot.kind),
                             reference,
                             area_id,
                             tl.process,
-                            d.rule.id,
+                            d.id,
                             slot.kind,
                             person,
                             audience,

@@ -52,6 +52,27 @@ class Rule:
     applies_if: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     extension_event: str | None = None
+    # One deadline per occurrence of the start event (each review held gets its own decision letter
+    # and record, London 8.16.5, 8.16.14); for a before-rule, ``since`` names the events after the
+    # latest of which (before the anchor) a completing event counts, so the initial conference's
+    # report does not meet the review's.
+    each: bool = False
+    since: tuple[str, ...] = ()
+    # Events that make a window unnecessary when it was not used: the minutes received without a
+    # request (Hampshire, 000 §3), so the general 28-day rule applies instead.
+    satisfied_by: tuple[str, ...] = ()
+    # Who may accept a window exercised late, and where the procedure says so (001 5.7.13); None
+    # when the procedure gives nobody that discretion (001 5.7.23 at Stage 3).
+    late_discretion: str | None = None
+    late_source: str | None = None
+    # The procedure expects an extension to be agreed before the original date (SI 2006/1738 regs
+    # 14, 17): one recorded after it is said to have come late.
+    extension_before_due: bool = False
+    # The starting point used where the procedure names none, said out loud: always (``assumption``),
+    # or when the clock was started by a particular event (``assume``: event -> why it was used), or
+    # when an event is absent (``"!event"``: Hampshire's minutes received with no request, 000 §3).
+    assumption: str | None = None
+    assume: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_timescale(self) -> bool:

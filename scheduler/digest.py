@@ -157,18 +157,18 @@ def build_digest(store: CaseStore, area: Area, now: datetime, since: datetime) -
             judged = d.status in ("met", "late", "missed")
             if judged and d.rule.kind == "duty" and d.due is not None and year_ago <= d.due <= now:
                 tally = tallies.setdefault(d.rule.id, [0, 0])
-                titles[d.rule.id] = d.rule.title
+                titles[d.rule.id] = d.title
                 tally[0] += d.status == "met"
                 tally[1] += 1
             if not is_open or not d.applicable or d.due is None:
                 continue
             if d.status == "missed" and d.rule.kind == "duty":
                 digest.overdue.append(
-                    Item(reference, d.rule.title, when(d.due), _who(d, case, people, person), d.rule.source, d.due)
+                    Item(reference, d.title, when(d.due), _who(d, case, people, person), d.rule.source, d.due)
                 )
             elif d.status == "pending" and d.due <= horizon:
                 digest.due_soon.append(
-                    Item(reference, d.rule.title, when(d.due), _who(d, case, people, person), d.rule.source, d.due)
+                    Item(reference, d.title, when(d.due), _who(d, case, people, person), d.rule.source, d.due)
                 )
     digest.open_total = sum(stage_counts.values())
     biggest = max(stage_counts.values(), default=0) or 1

@@ -42,16 +42,21 @@ class DutyCommands(CaseworkBase):
             if rule.responsible not in roles and "admin" not in roles:
                 raise NotEntitled(f"{rule.title} is for the {rule.responsible.replace('_', ' ')} of {ref}")
             case = self._case(ref)
-            deadline = next((d for t in self._view(case).timelines for d in t.deadlines if d.rule.id == rule.id), None)
+            found = [d for t in self._view(case).timelines for d in t.deadlines if d.rule.id == rule.id]
+            # A repeating duty (one per review, London 8.16.14) is named ``rule#n``; its bare id means
+            # the earliest occurrence still open.
+            exact = [d for d in found if d.id == rule_id]
+            open_ = [d for d in found if d.status not in ("met", "late")]
+            deadline = exact[0] if exact else (open_[0] if open_ else (found[0] if found else None))
             if deadline is None or not deadline.applicable:
                 raise InvalidInput(f"{rule.title} does not apply to {ref} now")
             if deadline.status in ("met", "late"):
-                raise AlreadyDone(f"{rule.title} is already recorded as done for {ref}")
+                raise AlreadyDone(f"{deadline.title} is already recorded as done for {ref}")
             if deadline.status == "waiting":
-                raise InvalidInput(f"{rule.title} has not started yet on {ref}")
+                raise InvalidInput(f"{deadline.title} has not started yet on {ref}")
             now = self.now()
             self._record(ref, event, now, actor)
-            self.store.append_audit(actor, "duty.done", ref, {"rule": rule.id, "event": event})
+            self.store.append_audit(actor, "duty.done", ref, {"rule": deadline.id, "event": event})
             self.replan_reminders(ref)
             uow.commit()
-        return Changed(ref, f"Done: {rule.title}")
+        return Changed(ref, f"Done: {deadline.title}")

@@ -291,7 +291,8 @@ def coverage(area: Area, snap: Mapping[str, Any]) -> str:
     due: set[str] = set()
     for per_scenario in snap["processes"].values():
         for sc in per_scenario.values():
-            for rule_id, d in sc["deadlines"].items():
+            for deadline_id, d in sc["deadlines"].items():
+                rule_id = deadline_id.partition("#")[0]  # a repeating rule's occurrences: rule#1, rule#2
                 if d["start"] is not None:
                     started.add(rule_id)
                 if d["due"] is not None:

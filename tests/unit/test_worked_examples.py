@@ -95,17 +95,20 @@ def test_sussex_dissent_typed_during_the_meeting_counts(run: Run) -> None:
     assert tl.get("dissent-window").status == "met"
 
 
-def test_sussex_stage3_two_limits_sooner_applies(run: Run) -> None:
+def test_sussex_stage3_two_limits_the_later_applies_to_a_right(run: Run) -> None:
     # Stage 2 letter received Mon 14 Dec 2026.
     # 28 days (5.7.21) -> Mon 11 Jan 2027.
     # 20 working days (5.7.23): Tue 15 (1) .. Thu 24 (8), [25, 28], Tue 29 (9), Wed 30 (10), Thu 31 (11),
     # [1 Jan], Mon 4 (12) .. Fri 8 (16), Mon 11 (17), Tue 12 (18), Wed 13 (19), Thu 14 Jan (20).
-    # Sooner: 11 Jan 2027; the note records the contradiction.
+    # A window is the complainant's right: the later date, Thu 14 Jan 2027, applies; both are shown.
     tl = run("sussex", "complaint", stage2_letter_received="2026-12-14T10:00")
     d = tl.get("stage3-request-window")
-    assert due(tl, "stage3-request-window") == "2027-01-11T23:59:59+00:00"
+    assert due(tl, "stage3-request-window") == "2027-01-14T23:59:59+00:00"
     assert "Thu 14 Jan 2027" in d.explanation and "Mon 11 Jan 2027" in d.explanation
-    assert d.rule.note and "sooner" in d.rule.note
+    assert "later of the two dates" in d.explanation
+    limits = d.as_dict()["limits"]
+    assert [x["due"][:10] for x in limits] == ["2027-01-14", "2027-01-11"]
+    assert [x["applies"] for x in limits] == [True, False]
 
 
 def test_sussex_complaint_stages(run: Run) -> None:
@@ -315,7 +318,7 @@ def test_london_dissent_has_no_number_of_days(run: Run) -> None:
     tl = run("london", "dissent", conference_held="2026-12-17T10:00", dissent_raised="2026-12-17T11:00")
     d = tl.get("dissent-recorded")
     assert d.due is None and d.status == "pending"
-    assert "No number of days" in d.explanation
+    assert "The procedure sets no number of days" in d.explanation
 
 
 # ---------------------------------------------------------------- Oxfordshire (002), City and Hackney (003)
@@ -379,7 +382,11 @@ def test_statutory_stage1_over_easter_with_extension(run: Run) -> None:
         stage1_extended="2027-03-30T10:00",
     )
     assert due(tl, "stage1-response") == "2027-04-21T23:59:59+01:00"
-    assert "extended period authorised" in tl.get("stage1-response").explanation
+    explanation = tl.get("stage1-response").explanation
+    assert (
+        "(the extended period)" in explanation and "Stage 1 extension agreed recorded on Tue 30 Mar 2027" in explanation
+    )
+    assert "recorded before the original date, the end of Wed 7 Apr 2027" in explanation
 
 
 def test_statutory_stage2_from_a_bank_holiday(run: Run) -> None:
