@@ -1,7 +1,12 @@
 """The ``cpc`` command line. Translates arguments into casework calls and reports errors in one line.
 
 Bad input (an unknown area, process or event, a malformed time, an event before the conference,
-a missing file) gets one line naming what was wrong and exit code 2, never a traceback. The
+a missing file) gets one line naming what was wrong and exit code 2, never a traceback. ``cpc
+timeline`` also refuses what would silently mislead its answer (casework.event_checks): an event the
+chosen process does not use, a date with no time for an event that starts a window counted in hours,
+a wall-clock time the autumn clock change makes ambiguous or the spring one skips, a reconvened
+conference before the uphold, a birth before the pre-birth conference, and discretion for a rule that
+is not a window; a bad line of ``--events-file`` is named as PATH:LINE. The
 administration and case commands (people, conferences, corrections) are in :mod:`app.cli_case`; a
 correction that casework refuses gets one line with its message and exit code 1.
 """
@@ -12,11 +17,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from casework.clock import LONDON, parse_time
-from casework.errors import CaseworkError, UnknownArea
+from casework.clock import LONDON, parse_given, parse_time
+from casework.errors import CaseworkError, EventNotUsed, EventOrderError, UnknownArea
+from casework.event_checks import Given, check_discretion, check_event, check_sequence
 from casework.events import Event
 from casework.packs import Area
 from casework.timeline import Timeline, evaluate
@@ -52,11 +59,71 @@ def _area(name: str) -> Area:
     return areas[name]
 
 
-def _parse_event(text: str) -> Event:
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """One NAME=ISO-TIME as typed, and where: "--event", or "PATH:LINE" for a line of --events-file."""
+
+    text: str
+    origin: str
+
+
+def _parse_event(text: str) -> Given:
     name, sep, when = text.partition("=")
     if not sep or not name.strip() or not when.strip():
-        raise CliError(f"--event {text!r}: expected NAME=ISO-TIME, for example conference_held=2026-12-17T14:00")
-    return Event(name.strip(), parse_time(when, f"time for event {name.strip()}"))
+        raise CliError(f"{text!r}: expected NAME=ISO-TIME, for example conference_held=2026-12-17T14:00")
+    at, time_given = parse_given(when, f"time for event {name.strip()}")
+    return Given(Event(name.strip(), at), time_given)
+
+
+def _specs(args: argparse.Namespace) -> list[_Spec]:
+    specs = [_Spec(e, "--event") for e in args.event or []]
+    if args.events_file:
+        with open(args.events_file, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip() and not line.lstrip().startswith("#"):
+                    specs.append(_Spec(line.strip(), f"{args.events_file}:{number}"))
+    return specs
+
+
+def _at(origin: str, exc: object, format_error: bool = False) -> CliError:
+    """The error, prefixed with the file and line it came from; a --event's own message names it."""
+    if origin == "--event":
+        return CliError(f"--event {exc}" if format_error else str(exc))
+    return CliError(f"{origin}: {exc}")
+
+
+def _checked_events(area: Area, process: str, specs: Sequence[_Spec]) -> list[Event]:
+    """Parse and check each event (casework.event_checks), naming the line of a bad one."""
+    given: list[Given] = []
+    for spec in specs:
+        try:
+            given.append(_parse_event(spec.text))
+        except CliError as exc:
+            raise _at(spec.origin, exc, format_error=True) from None
+        except CaseworkError as exc:
+            raise _at(spec.origin, exc) from None
+    for spec, one in zip(specs, given, strict=True):
+        try:
+            check_event(area, process, one, given)
+        except EventNotUsed as exc:
+            use = f" Use --process {' or '.join(exc.used_by)}." if exc.used_by else ""
+            raise _at(spec.origin, f"{exc}.{use}") from None
+        except CaseworkError as exc:
+            raise _at(spec.origin, exc) from None
+    try:
+        check_sequence(area, process, given)
+    except EventOrderError as exc:
+        # The line of the event found out of order (its occurrence), when it came from a file.
+        origin = next(
+            (
+                s.origin
+                for s, g in zip(specs, given, strict=True)
+                if (g.event.name, g.event.at) == (exc.event, exc.moment)
+            ),
+            "--event",
+        )
+        raise _at(origin, exc) from None
+    return [g.event for g in given]
 
 
 def _table(tl: Timeline) -> str:
@@ -77,13 +144,12 @@ def _table(tl: Timeline) -> str:
 
 def cmd_timeline(args: argparse.Namespace) -> int:
     area = _area(args.area)
-    specs = list(args.event or [])
-    if args.events_file:
-        with open(args.events_file, encoding="utf-8") as fh:
-            specs.extend(line.strip() for line in fh if line.strip() and not line.lstrip().startswith("#"))
-    events = [_parse_event(e) for e in specs]
+    area.rules_for(args.process)  # an unknown process is named before any event is checked
+    events = _checked_events(area, args.process, _specs(args))
+    discretion = args.discretion or ()
+    check_discretion(area, args.process, discretion)
     now = parse_time(args.now, "--now") if args.now else datetime.now(UTC)
-    tl = evaluate(area, args.process, events, now, args.discretion or ())
+    tl = evaluate(area, args.process, events, now, discretion)
     if args.json:
         print(json.dumps(tl.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -15,8 +15,8 @@ from typing import Any
 from bot import views
 from bot.commands import Command, ParseError, usage
 from bot.views import Card
-from casework.clock import LONDON, start_of_day
-from casework.errors import CaseworkError, InvalidInput, SecondComplaint, UnknownPerson
+from casework.clock import LONDON, local_moment, start_of_day
+from casework.errors import CaseworkError, InvalidInput, MalformedTime, SecondComplaint, UnknownPerson
 from casework.lifecycle import StepNotValid
 from casework.records import Person
 from casework.service import Casework, Changed
@@ -49,14 +49,23 @@ class Reply:
 
 
 def _given(text: str, clock: str) -> date | datetime:
-    """A date as the user gave it: with a time when one was typed, else a plain date (issue 9 item 4)."""
+    """A date as the user gave it: with a time when one was typed, else a plain date (issue 9 item 4).
+
+    A time in the hour the clocks go back (it happens twice) or forward (it never happens) is refused
+    by casework (:func:`casework.clock.local_moment`); the form comes back with why, and the hint fits
+    a Teams time box, which takes no offset.
+    """
     try:
         d = date.fromisoformat(text.strip()[:10])
         if not clock.strip():
             return d
-        return datetime.combine(d, time.fromisoformat(clock.strip()[:5]), tzinfo=LONDON)
+        naive = datetime.combine(d, time.fromisoformat(clock.strip()[:5]))
     except ValueError:
         raise Bad("give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)") from None
+    try:
+        return local_moment(naive, f"{d.isoformat()} {naive:%H:%M}", "the time", offsets=False)
+    except MalformedTime as exc:
+        raise Bad(str(exc)) from None
 
 
 def _date(text: str, clock: str = "") -> datetime:

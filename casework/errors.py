@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class CaseworkError(Exception):
     """Base class: every domain refusal is one of these, never a bare ValueError."""
@@ -34,6 +36,23 @@ class MalformedTime(CaseworkError):
         self.text = text
 
 
+class AmbiguousTime(MalformedTime):
+    """A wall-clock time in the hour the clocks go back, which happens twice: never read silently.
+    The message (composed by :func:`casework.clock.local_moment`) names both readings."""
+
+    def __init__(self, message: str, text: str) -> None:
+        CaseworkError.__init__(self, message)
+        self.text = text
+
+
+class NonexistentTime(MalformedTime):
+    """A wall-clock time in the hour the clocks skip when they go forward: it names no moment."""
+
+    def __init__(self, message: str, text: str) -> None:
+        CaseworkError.__init__(self, message)
+        self.text = text
+
+
 class MalformedPeriod(CaseworkError):
     def __init__(self, text: str) -> None:
         super().__init__(
@@ -46,10 +65,84 @@ class MalformedPeriod(CaseworkError):
 class EventOrderError(CaseworkError):
     """An event dated before the event it must follow (for example a dissent before the conference)."""
 
-    def __init__(self, event: str, at: str, must_follow: str, follow_at: str) -> None:
-        super().__init__(f"event {event} at {at} is before {must_follow} at {follow_at}; it cannot precede it")
+    def __init__(
+        self, event: str, at: str, must_follow: str, follow_at: str, why: str = "", moment: datetime | None = None
+    ) -> None:
+        because = f" ({why})" if why else ""
+        super().__init__(f"{event} ({at}) is before {must_follow} ({follow_at}); it cannot come before it{because}")
         self.event = event
         self.must_follow = must_follow
+        self.moment = moment
+
+
+class ReconvenedTooEarly(EventOrderError):
+    """A later occurrence of an event that completes a rule only once that rule has started: a
+    reconvened conference (a second ``conference_held``) before the dissent was upheld, or with no
+    uphold at all (001 5.7.7(4)). Occurrences are ordered by time, so the earliest is the original."""
+
+    def __init__(
+        self,
+        event: str,
+        original: str,
+        later: str,
+        rule: str,
+        title: str,
+        start: str,
+        start_at: str,
+        source: str,
+        moment: datetime | None = None,
+    ) -> None:
+        head = f"{event} is given more than once: the earliest ({original}) is taken as the original and {later} as"
+        if start_at:
+            message = (
+                f"{head} the one for '{title}' ({rule}), which cannot come before {start} ({start_at}) [{source}]; "
+                f"the later {event} cannot be dated before the original, nor before {start}"
+            )
+        else:
+            message = (
+                f"{head} the one for '{title}' ({rule}), which follows {start} [{source}], and {start} is not "
+                f"given; give {start}, or give {event} once"
+            )
+        CaseworkError.__init__(self, message)
+        self.event = event
+        self.must_follow = start
+        self.moment = moment
+
+
+class UnknownDiscretion(CaseworkError):
+    """Discretion asked for a rule that is not a window of the process (only a window's late exercise
+    can be accepted at the chair's discretion: 000 §3; 001 5.7.4, 5.7.13)."""
+
+    def __init__(self, rule_id: str, process: str, area: str, windows: list[str]) -> None:
+        can = (
+            f"discretion can be recorded only for its window rules: {', '.join(windows)}"
+            if windows
+            else "it has no window rule, so no discretion can be recorded"
+        )
+        super().__init__(f"{rule_id!r} is not a window rule of the {process} process of {area}; {can}")
+        self.rule_id = rule_id
+
+
+class EventNotUsed(CaseworkError):
+    """An event no rule of the chosen process starts, completes or depends on: it would change nothing."""
+
+    def __init__(self, event: str, process: str, area: str, used_by: list[str]) -> None:
+        where = f"it is used by: {', '.join(used_by)}" if used_by else f"no process of {area} uses it"
+        super().__init__(f"{event} is not used by the {process} process of {area}; {where}")
+        self.event = event
+        self.used_by = tuple(used_by)
+
+
+class TimeOfDayNeeded(CaseworkError):
+    """A date with no time for an event that starts a window counted in hours: taken as 00:00 it would
+    cut the window short (001 5.7.4: "within 72 hours of the conference meeting")."""
+
+    def __init__(self, event: str, day: str, rule: str, period: str, source: str) -> None:
+        super().__init__(
+            f"{event}={day} gives no time, but {event} starts the {period} of {rule} ({source}), and taken as "
+            f"00:00 the {period} would end too early; give the time, for example {event}={day}T14:00"
+        )
+        self.event = event
 
 
 class CalendarRangeError(CaseworkError):

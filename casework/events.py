@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from casework.clock import local_date, to_local_iso
+from casework.clock import local_date, when_recorded
 from casework.errors import EventOrderError, UnknownEvent
 
 CANONICAL_EVENTS: tuple[str, ...] = (
@@ -51,6 +51,7 @@ MUST_FOLLOW: Mapping[str, tuple[str, ...]] = {
     "record_received": ("conference_held",),
     "minutes_requested": ("conference_held",),
     "minutes_received": ("minutes_requested", "conference_held"),
+    "birth": ("prebirth_conference_held",),
     "review_held": ("conference_held", "prebirth_conference_held"),
     "dissent_raised": ("conference_held",),
     "dissent_recorded": ("dissent_raised",),
@@ -68,6 +69,13 @@ MUST_FOLLOW: Mapping[str, tuple[str, ...]] = {
     "stage3_requested": ("stage2_requested",),
     "panel_held": ("complaint_received",),
     "panel_letter_sent": ("panel_held",),
+}
+
+# Why an order holds, where the reason is not plain from the names.
+ORDER_REASONS: Mapping[tuple[str, str], str] = {
+    ("birth", "prebirth_conference_held"): (
+        "a pre-birth conference concerns an unborn child: 004_974a7b50b4cfbdbf.txt 8.14.1"
+    ),
 }
 
 
@@ -92,9 +100,18 @@ def index_events(events: Iterable[Event], known: frozenset[str], area: str) -> d
         for before in MUST_FOLLOW.get(name, ()):
             other = by_name.get(before)
             # By date: an event may fall on the same day as the one it follows, and a date given without
-            # a time (a complaint received "on 17 Dec") is kept at that day's start (issue 9 item 4).
+            # a time (a complaint received "on 17 Dec") is kept at that day's start (issue 9 item 4). So a
+            # birth on the day of the pre-birth conference is accepted: the conference that morning, the
+            # birth that afternoon, and no deadline changes with their order within the day.
             if other and times[0] < other[0] and local_date(times[0]) < local_date(other[0]):
-                raise EventOrderError(name, to_local_iso(times[0]), before, to_local_iso(other[0]))
+                raise EventOrderError(
+                    name,
+                    when_recorded(times[0]),
+                    before,
+                    when_recorded(other[0]),
+                    ORDER_REASONS.get((name, before), ""),
+                    moment=times[0],
+                )
     return by_name
 
 

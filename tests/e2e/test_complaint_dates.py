@@ -312,6 +312,21 @@ def test_a_date_with_no_time_is_shown_as_a_date_on_the_status_card(
         ("2026-12-19", "", "the date received cannot be in the future"),
         ("18/12/2026", "10:00", "give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)"),
         ("2026-12-18", "25:99", "give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)"),
+        # The clock changes (last Sundays of October and March 2027; tests/unit/test_clock_changes.py): a
+        # Teams time box takes no offset, so the hint is to leave the time out or give another time. The
+        # time is refused before the date is compared with today.
+        (
+            "2027-10-31",
+            "01:30",
+            "the time 01:30 on Sun 31 Oct 2027 happens twice (the clocks go back from 02:00 BST to 01:00 GMT): "
+            "leave the time empty to record the date alone, or give a time outside 01:00-01:59",
+        ),
+        (
+            "2027-03-28",
+            "01:30",
+            "the time 01:30 on Sun 28 Mar 2027 does not exist (the clocks go forward from 01:00 GMT to "
+            "02:00 BST): give the time the clock showed, from 02:00, or leave the time empty",
+        ),
     ],
 )
 def test_refused_complaint_form_comes_back_with_what_was_typed(
@@ -354,3 +369,27 @@ def test_same_day_repeat_comes_back_as_the_form_with_the_second_complaint_box(
     )
     form = record_complaint(server, channel, REF, "2026-12-17", received_time="17:45", summary="again")
     assert "second" in inputs(form) and inputs(form)["received_time"] == "17:45", blocks(form)
+
+
+def test_a_step_at_an_ambiguous_clock_change_time_comes_back_refused(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    """01:30 on Sun 31 Oct 2027 happens twice in UK time (tests/unit/test_clock_changes.py): the step form
+    comes back with why and what to do, and nothing is recorded."""
+    store = server.store
+    assert store is not None
+    server.clock.set("2027-11-01T12:00")
+    assert blocks(record_complaint(server, channel, REF, "2027-10-29"))[0] == "Complaint recorded"
+    before = snapshot(store, REF, reminders=False)
+    say(server, channel, "oid-cm", f"stage2 {REF}")
+    data = action_data(cards_to(channel, "oid-cm")[-1], "step.submit")
+    assert data is not None
+    step = {**data, "event": "stage1_meeting_held", "date": "2027-10-31", "time": "01:30"}
+    form = act(server, channel, "oid-cm", "step.submit", step)
+    assert refusal(form) == (
+        "the time 01:30 on Sun 31 Oct 2027 happens twice (the clocks go back from 02:00 BST to 01:00 GMT): "
+        "leave the time empty to record the date alone, or give a time outside 01:00-01:59"
+    )
+    assert snapshot(store, REF, reminders=False) == before
+    # Given at 02:30 (GMT, after the repeated hour), the same step is recorded.
+    assert blocks(act(server, channel, "oid-cm", "step.submit", {**step, "time": "02:30"}))[0] == "Recorded"
