@@ -16,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.cli import CliError, _area, _catalogue_areas, _store
-from casework.clock import LONDON, parse_time, spoken
+from casework.clock import LONDON, parse_given, parse_time, spoken
 from casework.errors import CaseworkError
+from casework.event_checks import Given, check_event, events_used
+from casework.events import Event
 from casework.records import Attendee, Conference, Person
 from casework.references import normalise_reference
 from casework.service import Casework
@@ -76,8 +78,8 @@ def cmd_conference_add(args: argparse.Namespace) -> int:
         area.id,
         args.type,
         parse_time(args.scheduled, "--scheduled") if args.scheduled else None,
-        parse_time(args.held, "--held") if args.held else None,
-        parse_time(args.ended, "--ended") if args.ended else None,
+        _meeting_time(area, "conference_held", args.held, "--held"),
+        _meeting_time(area, "conference_ended", args.ended, "--ended"),
         args.chair,
         tuple(attendees),
         args.chat,
@@ -85,6 +87,20 @@ def cmd_conference_add(args: argparse.Namespace) -> int:
     changed = casework(_opened()).register_conference("cli", conference)
     print(changed.summary)
     return 0
+
+
+def _meeting_time(area: Any, event: str, text: str | None, what: str) -> datetime | None:
+    """The conference's start or end; a bare date is refused where a window counts hours from it
+    (Pan-Sussex 5.7.4: 72 hours), since 00:00 would shorten it."""
+    if not text:
+        return None
+    at, time_given = parse_given(text, what)
+    if not time_given:
+        given = [Given(Event(event, at), False)]
+        for process in area.processes:
+            if event in events_used(area.rules_for(process)):
+                check_event(area, process, given[0], given)
+    return at
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

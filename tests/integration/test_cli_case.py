@@ -222,3 +222,16 @@ def test_correct_refused_by_casework_exit_1(db: SqlStore, capsys: pytest.Capture
     entries = len(db.audit_entries())
     code, out, _ = cpc(capsys, *argv)
     assert code == 0 and "Withdrawn" in out and len(db.audit_entries()) == entries, out
+
+
+def test_conference_held_as_a_bare_date_is_refused_where_hours_count(
+    db: SqlStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Pan-Sussex 5.7.4 counts 72 hours from the conference: 00:00 would end the window up to a day early.
+    code, out, err = cpc(capsys, "conference", "add", "--ref", "CPC-9", "--area", "sussex", "--held", "2026-12-17")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "gives no time" in err and "72 hours" in err
+    assert db.get_conference("CPC-9") is None
+    # London's dissent (8.13) sets no hours, so a date alone is kept as a date.
+    code, _, err = cpc(capsys, "conference", "add", "--ref", "CPC-10", "--area", "london", "--held", "2026-12-17")
+    assert code == 0, err
