@@ -45,6 +45,11 @@ def add_elapsed_hours(ts: datetime, hours: int) -> datetime:
     return (ts.astimezone(UTC) + timedelta(hours=hours)).astimezone(LONDON)
 
 
+def add_elapsed_minutes(ts: datetime, minutes: int) -> datetime:
+    """Elapsed minutes, measured in UTC (how long a meeting may last, 004 8.9.10)."""
+    return (ts.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(LONDON)
+
+
 def parse_time(text: str, what: str = "time") -> datetime:
     """Parse ISO 8601. A time without an offset is Europe/London wall-clock time; a bare date is midnight.
 

@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_months, spoken_date, to_local_iso
-from casework.events import Event, index_events
+from casework.clock import (
+    END_OF_DAY,
+    LONDON,
+    add_elapsed_hours,
+    add_elapsed_minutes,
+    add_months,
+    spoken_date,
+    to_local_iso,
+)
+from casework.events import Event, ends_meeting, index_events
 from casework.packs import Area
 from casework.rules import Candidate, Rule
 
@@ -94,6 +102,7 @@ class Deadline:
             "note": r.note,
             "applies": self.applicable,
             "discretion_recorded": self.discretion,
+            "flagged": r.kind == "flag" and self.status == "late",  # a limit exceeded (004 8.9.10)
         }
 
 
@@ -146,6 +155,8 @@ def _date(area: Area, c: Candidate, start: datetime, extended: bool) -> tuple[da
     period = c.extended if (extended and c.extended) else c.period
     assert period is not None
     unit, n = period.unit, period.amount
+    if unit == "minutes":
+        return add_elapsed_minutes(start, n), period.text, ""
     if unit == "hours":
         if not area.hours_mean_working_days:
             return add_elapsed_hours(start, n), period.text, ""
@@ -245,10 +256,12 @@ def evaluate_rule(
         chosen = Dated(Candidate("within", None, rule.starts_on), name, start, None, "", "")
     due = chosen.due if chosen else None
     done_event, done_at = _completion(rule, by_name, threshold, anchors)
+    if rule.kind == "flag" and done_at and chosen and not ends_meeting(done_event, done_at, chosen.start, by_name):
+        done_event, done_at = None, None  # the end of a later meeting: this one's end is not recorded
     if done_at is not None:
         status = "met" if due is None or done_at <= due else "late"
-    elif not applicable:
-        status = "waiting"
+    elif not applicable or rule.kind == "flag":
+        status = "waiting"  # a flag is judged once its end is recorded, never "missed"
     elif due is None:
         status = "pending"
     else:
@@ -327,6 +340,8 @@ def explain(d: Deadline) -> str:
             continue
         if c.period and c.period.unit == "hours" and not d.area.hours_mean_working_days:
             text += f": {c.period.amount} elapsed hours, to {_fmt_time(item.due)}"
+        elif c.period and c.period.unit == "minutes":
+            text += f": {c.period.text} elapsed, to {_fmt_time(item.due)}"
         else:
             text += f": to the end of {spoken_date(item.due.astimezone(LONDON).date())}"
             if c.period and c.period.unit in ("working_days", "hours"):
