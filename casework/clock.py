@@ -58,6 +58,11 @@ def _transition(naive: datetime) -> tuple[datetime, datetime, datetime]:
     return at, first, second
 
 
+def add_elapsed_minutes(ts: datetime, minutes: int) -> datetime:
+    """Elapsed minutes, measured in UTC (how long a meeting may last, 004 8.9.10)."""
+    return (ts.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(LONDON)
+
+
 def _clock_at(moment: datetime, reading: datetime) -> str:
     """The wall clock at a change's moment in the offset of one reading: "01:00 GMT", "02:00 BST"."""
     return f"{moment + (reading.utcoffset() or timedelta()):%H:%M} {reading.tzname()}"

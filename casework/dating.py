@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from casework.areas import Area
-from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_months
+from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_elapsed_minutes, add_months
 from casework.deadline import Dated, Deadline, Extension
+from casework.events import ends_meeting
 from casework.rules import Candidate, Rule
 
 Index = Mapping[str, list[datetime]]
@@ -43,6 +44,8 @@ def date_candidate(area: Area, c: Candidate, start: datetime, extended: bool) ->
     period = c.extended if (extended and c.extended) else c.period
     assert period is not None
     unit, n = period.unit, period.amount
+    if unit == "minutes":
+        return add_elapsed_minutes(start, n), period.text, ""
     if unit == "hours":
         if not area.hours_mean_working_days:
             return add_elapsed_hours(start, n), period.text, ""
@@ -157,11 +160,13 @@ def evaluate_rule(area: Area, rule: Rule, by_name: Index, now: datetime, discret
         chosen = Dated(Candidate("within", None, rule.starts_on), name, start, None, "", "")
     due = chosen.due if chosen else None
     done_event, done_at = _completion(rule.completed_by, by_name, threshold, anchors)
+    if rule.kind == "flag" and done_at and chosen and not ends_meeting(done_event, done_at, chosen.start, by_name):
+        done_event, done_at = None, None  # the end of a later meeting: this one's end is not recorded
     satisfied = False
     if done_at is None and rule.satisfied_by:
         done_event, done_at = _completion(rule.satisfied_by, by_name, threshold, anchors)
         satisfied = done_at is not None
-    status = "met" if satisfied else _status(due, done_at, applicable, now)
+    status = "met" if satisfied else _status(due, done_at, applicable and rule.kind != "flag", now)
     extension = None
     if ext_times:
         plain, _, _ = _date_all(area, rule, by_name, False)

@@ -122,6 +122,7 @@ class Deadline:
             "note": r.note,
             "applies": self.applicable,
             "discretion_recorded": self.discretion,
+            "flagged": r.kind == "flag" and self.status == "late",  # a limit exceeded (004 8.9.10)
             "limits": [
                 {
                     "due": to_local_iso(x.due),

@@ -13,7 +13,8 @@ rule's *purpose*, decided here so that no card matches event names:
 - ``record``: the chair records a dissent (001 5.7.7(2)): the chair's prompt;
 - ``step``: a complaint step of the area's lifecycle: the step form, which checks the order;
 - ``dissent``: a window for dissent: the dissent form;
-- ``done``: anything else: "Mark done" records the completing event now.
+- ``done``: anything else: "Mark done" records the completing event now;
+- ``none``: nothing a person does: a window of the family's, or a flag (how long a conference lasted).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ DECISIONS = frozenset({"dissent_upheld", "dissent_not_upheld"})
 def purpose(area: Area, rule: Rule) -> Purpose:
     """What completes this rule, as an action a person can take (see the module docstring)."""
     done_by = set(rule.completed_by)
+    if rule.kind == "flag":
+        return "none"
     if rule.kind == "window":
         return "dissent" if "dissent_raised" in done_by else "none"
     if done_by & DECISIONS:

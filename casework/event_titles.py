@@ -66,6 +66,9 @@ _WORDS: Mapping[str, tuple[str, str]] = {
         "Notice that the child has moved into the borough",
         "the notice that the child has moved into the borough",
     ),
+    "cp_plan_ended": ("Child protection plan ended", "the end of the child protection plan"),
+    "cin_plan_made": ("Child in need plan made", "the child in need plan being made"),
+    "cin_review_held": ("Child in need plan reviewed", "the review of the child in need plan"),
     # Pan-Sussex (001) and HIPS (000)
     "managers_informed": ("Managers told of the complaint", "the managers being told of the complaint"),
     # SI 2006/1738 (england-statutory)

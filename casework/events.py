@@ -78,6 +78,9 @@ ORDER_REASONS: Mapping[tuple[str, str], str] = {
     ),
 }
 
+# The events that open a conference meeting. A ``conference_ended`` closes the latest of them before it.
+MEETING_STARTS: tuple[str, ...] = ("conference_held", "prebirth_conference_held", "review_held")
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -121,3 +124,15 @@ def first_present(names: Sequence[str], by_name: Mapping[str, list[datetime]]) -
         if n in by_name:
             return n
     return None
+
+
+def ends_meeting(
+    name: str | None, end: datetime, start: datetime | None, by_name: Mapping[str, list[datetime]]
+) -> bool:
+    """Whether ``name`` at ``end`` closes the meeting that began at ``start``. A ``conference_ended``
+    closes the latest meeting start (:data:`MEETING_STARTS`) at or before it; any other event is
+    taken as it is."""
+    if name != "conference_ended":
+        return True
+    starts = [t for n in MEETING_STARTS for t in by_name.get(n, ()) if t <= end]
+    return bool(starts) and max(starts) == start

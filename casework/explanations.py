@@ -74,6 +74,8 @@ def _counted(d: Deadline, item: Dated) -> str:
     period = c.extended if (c.extended and item.period_text == c.extended.text) else c.period
     if period and period.unit == "hours" and not d.area.hours_mean_working_days:
         return f": {period.amount} elapsed hours, to {fmt_time(item.due)}"
+    if period and period.unit == "minutes":
+        return f": {period.text} elapsed, to {fmt_time(item.due)}"
     text = f": by the end of {spoken_date(due_day)}"
     if c.direction == "next_meeting":
         return text
@@ -149,8 +151,13 @@ def _done(d: Deadline) -> list[str]:
             f"Not needed: {event_phrase(d.completed_event)} on {fmt_time(d.completed_at)} came without "
             f"{event_phrase(d.rule.completed_by[0])}."
         ]
-    parts = [f"Done: {title}, {fmt_time(d.completed_at)}" + (" (late)." if d.status == "late" else ".")]
     r = d.rule
+    if r.kind == "flag":
+        over = d.status == "late"
+        return [
+            f"{title}, {fmt_time(d.completed_at)}: " + ("over the limit, flagged." if over else "within the limit.")
+        ]
+    parts = [f"Done: {title}, {fmt_time(d.completed_at)}" + (" (late)." if d.status == "late" else ".")]
     if d.status == "late" and r.kind == "window":
         if r.late_discretion is None:
             parts.append("Exercised after the window closed; the procedure gives no one discretion to accept it late.")

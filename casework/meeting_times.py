@@ -84,8 +84,9 @@ def latest_meeting_end(
         return local, f"the statutory date, {describe_time(local)}"
     n, unit = letter_time.amount, letter_time.unit
     d = local.date()
-    if unit == "hours":
-        end = (due.astimezone(UTC) - timedelta(hours=n)).astimezone(LONDON)
+    if unit in ("hours", "minutes"):
+        less = timedelta(hours=n) if unit == "hours" else timedelta(minutes=n)
+        end = (due.astimezone(UTC) - less).astimezone(LONDON)
     else:
         if unit == "working_days":
             last = calendar.subtract_working_days(d, n)

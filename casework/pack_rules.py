@@ -2,17 +2,20 @@
 
 A rule is ``{id, kind, title, within | before | next_meeting, of, completed_by, responsible,
 source}`` (ARCHITECTURE: Domain vocabulary), with ``or_within`` alternatives ("whichever is
-sooner"); a step the seed gives no number of days for carries its words in ``timescale``. Every
-problem is collected with its key, as for the rest of the pack.
+sooner"); a step the seed gives no number of days for carries its words in ``timescale``. A
+``flag`` (how long something may last, :mod:`casework.rules`) has one ``within`` and nothing else
+that dates it. Every problem is collected with its key, as for the rest of the pack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from casework.pack_fields import Collector, read_names, read_period, read_str
+from casework.periods import Period
 from casework.records import ROLES
 from casework.rules import KINDS, PROCESSES, Candidate, Rule
 
@@ -54,9 +57,23 @@ def parse_candidate(
     period = read_period(c, raw[form], f"{where}.{form}")
     if period is None:
         return None
-    if form == "before" and period.unit == "hours":
+    if form == "before" and period.unit in ("hours", "minutes"):
         c.add(f"{where}.before", "days, working days, weeks or months (hours before an event are not used)")
     return Candidate(form, period, of, occurrence, extended, None, source)  # type: ignore[arg-type]
+
+
+def _flag(c: Collector, raw: Mapping[str, Any], where: str, candidates: list[Candidate]) -> list[Candidate]:
+    """A flag measures one length of time, from its start to its end: one ``within`` and no other way of
+    dating it. Its hours are elapsed hours whatever the area's ``hours_mean_working_days`` (a meeting's
+    two hours are two hours on the clock), so they are kept as minutes."""
+    if any(k in raw for k in ("before", "next_meeting", "or_within", "extended")) or "within" not in raw:
+        c.add(f"{where}.within", "for a flag, one 'within' (how long it may last) and no before, or_within or extended")
+    return [
+        replace(x, period=Period(x.period.amount * 60, "minutes", x.period.text))
+        if x.period is not None and x.period.unit == "hours"
+        else x
+        for x in candidates
+    ]
 
 
 def parse_rule(
@@ -75,7 +92,11 @@ def parse_rule(
         c.add(f"{where}.process", f"one of {', '.join(PROCESSES)}")
     kind = raw.get("kind")
     if kind not in KINDS:
-        c.add(f"{where}.kind", "'window' (a right that expires) or 'duty' (what staff must do by a date)")
+        c.add(
+            f"{where}.kind",
+            "'window' (a right that expires), 'duty' (what staff must do by a date) or "
+            "'flag' (how long something may last: shown when exceeded, nobody's duty)",
+        )
     title = read_str(c, raw, "title", where)
     responsible = raw.get("responsible")
     if responsible not in ROLES:
@@ -102,6 +123,8 @@ def parse_rule(
         cand = parse_candidate(c, alt, f"{where}.or_within[{i}]", known, of, meetings)
         if cand:
             candidates.append(cand)
+    if kind == "flag":
+        candidates = _flag(c, raw, where, candidates)
     timescale = raw.get("timescale")
     if not candidates:
         if not isinstance(timescale, str) or not timescale.strip():

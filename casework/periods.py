@@ -1,6 +1,8 @@
 """Statutory periods as written in the procedures: "72 hours", "10 working days", "3 months"...
 
-Parsing the words once, at pack load, keeps the evaluation loop free of string handling.
+Parsing the words once, at pack load, keeps the evaluation loop free of string handling. How long a
+meeting may last is counted in minutes: "90 minutes", or "1½ hours" (004 8.9.10 "one and a half
+hours"), which is kept as 90 minutes with its words.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from typing import Literal
 
 from casework.errors import MalformedPeriod
 
-Unit = Literal["hours", "days", "working_days", "weeks", "months"]
+Unit = Literal["minutes", "hours", "days", "working_days", "weeks", "months"]
 
 _PATTERN = re.compile(
-    r"^\s*(?P<n>\d{1,4})\s+(?P<unit>working\s+days?|working\s+weeks?|hours?|days?|weeks?|months?|years?)\s*$",
+    r"^\s*(?P<n>\d{1,4})(?P<half>½)?\s+"
+    r"(?P<unit>working\s+days?|working\s+weeks?|minutes?|hours?|days?|weeks?|months?|years?)\s*$",
     re.IGNORECASE,
 )
 
@@ -38,6 +41,12 @@ def parse_period(text: str) -> Period:
         raise MalformedPeriod(text)
     n = int(m.group("n"))
     unit_words = " ".join(m.group("unit").lower().split())
+    if m.group("half"):
+        if not unit_words.startswith("hour"):
+            raise MalformedPeriod(text)  # "½" is used only of hours ("1½ hours")
+        return Period(n * 60 + 30, "minutes", text.strip())
+    if unit_words.startswith("minute"):
+        return Period(n, "minutes", text.strip())
     if unit_words.startswith("working week"):
         return Period(n * 5, "working_days", text.strip())
     if unit_words.startswith("working day"):

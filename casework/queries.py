@@ -34,7 +34,8 @@ class CaseQueries(CaseworkBase):
 
         Duties are those whose responsible role the person holds on the case (its chair, an attendee,
         or a role in the area). Windows are rights, never the person's overdue work: one that is still
-        open is listed as open for its holder; one that closed unused is not listed at all. A closed
+        open is listed as open for its holder; one that closed unused is not listed at all. A flag (a
+        conference longer than 004 8.9.10 allows) is nobody's to do and is not listed. A closed
         complaint's steps are not chased (000 §2, 001 5.7.10).
         """
         duties: list[Due] = []
@@ -67,6 +68,8 @@ class CaseQueries(CaseworkBase):
                     if not d.applicable:
                         continue
                     rule = d.rule
+                    if rule.kind == "flag":  # how long a conference lasted: shown on the timeline, nobody's work
+                        continue
                     if rule.kind == "duty":
                         if d.status in ("pending", "missed") and rule.responsible in roles:
                             duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))

@@ -118,6 +118,9 @@ def parse_reminders(
         if rule is None:
             errors.append((f"reminders.rules.{rid}", "the id of one of this area's rules"))
             continue
+        if rule.kind == "flag":
+            errors.append((f"reminders.rules.{rid}", "a duty or a window: a flag is shown, never reminded"))
+            continue
         start = overrides.get(rid) or kinds_only.plan_for(rule)
         overrides[rid] = _plan(errors, value, f"reminders.rules.{rid}", start)
     return ReminderSettings(plans, at, overrides), [PackError(origin, k, e) for k, e in errors]

@@ -34,6 +34,8 @@ class ReminderPlan:
     copy_to: tuple[str, ...] = ()
 
 
+#: A flag (how long a conference lasted, 004 8.9.10) is shown on the timeline and never reminded.
+NO_REMINDERS = ReminderPlan()
 DUTY_PLAN = ReminderPlan(before=(5, 2, 1), on_due_day=True, overdue=True)
 WINDOW_PLAN = ReminderPlan(on_open=True)
 COMPLAINT_WINDOW_PLAN = ReminderPlan(on_open=True, before=(1,), copy_to=("chair", "complaints_manager"))
@@ -54,6 +56,8 @@ class ReminderSettings:
     rules: Mapping[str, ReminderPlan] = field(default_factory=dict)
 
     def plan_for(self, rule: Rule) -> ReminderPlan:
+        if rule.kind == "flag":
+            return NO_REMINDERS
         if rule.id in self.rules:
             return self.rules[rule.id]
         if rule.kind == "window" and rule.process == "complaint":

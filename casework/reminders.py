@@ -18,6 +18,8 @@ of its kind, which an area may override in its pack (``[reminders]``, see :func:
 - a **complaint window** (the family's right to complain or to ask for the next stage, 000 §3,
   001 5.7.13 and 5.7.23): the chair and the complaints manager hear when it opens and one working day
   before it closes, so that a request arriving late is recognised as late.
+- a **flag** (how long a conference lasted, 004_974a7b50b4cfbdbf.txt 8.9.10): none. It is shown on
+  the timeline when exceeded and is nobody's work.
 
 The reminder schedule is the service standard set out in the project's issue "Reminders and
 digests"; the seeds set the deadlines, not the reminders, and each card cites the seed paragraph of
@@ -190,6 +192,8 @@ def plan_case(
     met: set[str] = set()
     for tl in timelines:
         for d in tl.deadlines:
+            if d.rule.kind == "flag":  # shown, never reminded (ReminderSettings.plan_for)
+                continue
             if d.status in ("met", "late"):
                 if d.rule.kind == "duty":  # a window's right is each person's: its cards stay as sent
                     met.add(d.id)

@@ -2,7 +2,10 @@
 
 A **window** is a right that expires (a dissent within 72 hours): lateness is flagged, never refused,
 and the chair may record discretion to accept. A **duty** is what staff must do by a date: it gets
-reminders and escalates when overdue (ARCHITECTURE: Domain vocabulary).
+reminders and escalates when overdue (ARCHITECTURE: Domain vocabulary). A **flag** is a limit the
+procedure sets on how long something takes (an initial conference of no more than two hours, 004
+8.9.10): it is judged once its end is recorded and shown when exceeded; it is nobody's duty, gets no
+reminders and is never overdue.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from typing import Literal
 
 from casework.periods import Period
 
-Kind = Literal["window", "duty"]
+Kind = Literal["window", "duty", "flag"]
 Direction = Literal["within", "before", "next_meeting"]
 Occurrence = Literal["first", "last"]
-KINDS: tuple[str, ...] = ("window", "duty")
+KINDS: tuple[str, ...] = ("window", "duty", "flag")
 PROCESSES: tuple[str, ...] = ("conference", "dissent", "complaint")
 
 
