@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from casework.citations import cite, cite_text, first_url, titles
 from casework.clock import END_OF_DAY, LONDON, add_elapsed_hours, add_months, spoken_date, to_local_iso
 from casework.events import Event, index_events
 from casework.packs import Area
@@ -77,6 +78,7 @@ class Deadline:
                     chosen.start.astimezone(LONDON).date(), chosen.due.astimezone(LONDON).date()
                 )
             ]
+        cited = cite(r.source, self.area)  # the document's name and address beside the machine-readable source
         return {
             "id": r.id,
             "title": r.title,
@@ -85,6 +87,8 @@ class Deadline:
             "status": self.status,
             "responsible": r.responsible,
             "source": r.source,
+            "source_title": titles(cited),
+            "source_url": first_url(cited),
             "explanation": self.explanation,
             "start": to_local_iso(chosen.start) if chosen and chosen.start else None,
             "start_event": chosen.start_event if chosen else None,
@@ -355,7 +359,7 @@ def explain(d: Deadline) -> str:
                 if d.discretion
                 else "Exercised after the window closed: needs the chair's recorded discretion."
             )
-    parts.append(f"Source: {r.source}.")
+    parts.append(f"Source: {cite_text(r.source, d.area)}.")
     if r.note:
         parts.append(f"Note: {r.note}")
     return " ".join(p for p in parts if p)
