@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import edge, views
 from bot.notices import draw_notice
+from casework.areas import Area
 from casework.duties import purpose
 from casework.records import Notice, StoredReminder
 from casework.rules import Rule
@@ -23,12 +24,18 @@ class BotDrawings:
     casework: Casework
 
     def reminder(self, row: StoredReminder, rule: Rule) -> tuple[Card, str, str]:
-        area = self.casework.areas.get(row.area)
-        why = purpose(area, rule) if area is not None else "none"
-        return views.reminder_card(row.reference, rule, row.kind, row.due, row.audience, why)
+        area = self._area(row)
+        return views.reminder_card(row.reference, rule, row.kind, row.due, row.audience, area, purpose(area, rule))
 
     def reminder_met(self, row: StoredReminder, rule: Rule) -> Card:
-        return views.reminder_met_card(row.reference, rule, row.due)
+        return views.reminder_met_card(row.reference, rule, row.due, self._area(row))
+
+    def _area(self, row: StoredReminder) -> Area:
+        """The reminder's area (the sweep draws a reminder only when its area's pack has its rule)."""
+        area = self.casework.areas.get(row.area)
+        if area is None:
+            raise LookupError("its area is no longer loaded")
+        return area
 
     def notice(self, notice: Notice) -> tuple[Card, str, str]:
         return draw_notice(self.casework, notice)

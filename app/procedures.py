@@ -86,6 +86,10 @@ def load_catalogue(extra_dirs: Iterable[Path] = (), meetings_json: str = "") -> 
             errors.append(PackError("CPC_MEETINGS", area_id, "the id of a loaded area"))
     warnings: list[str] = []
     for area in areas.values():
+        if area.document is None:
+            warnings.append(
+                f"{area.origin}: area.source_title: not given, so citations of {area.seed} cannot name the procedure"
+            )
         for rule in area.rules:
             for c in rule.candidates:
                 if c.meetings is not None and not area.meetings.get(c.meetings):

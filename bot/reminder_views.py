@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.views_base import Card, when
+from bot.views_base import Card, cited, cited_plain, when
 from cards.render import render
+from casework.citations import Where
 from casework.commands.complaint import step_command
 from casework.rules import Rule
 
@@ -33,9 +34,11 @@ def _working_days(kind: str) -> int:
 
 
 def reminder_card(
-    reference: str, rule: Rule, kind: str, due: datetime | None, audience: str, purpose: str = "none"
+    reference: str, rule: Rule, kind: str, due: datetime | None, audience: str, where: Where, purpose: str = "none"
 ) -> tuple[Card, str, str]:
-    """A reminder as a card, with the email subject and plain text for when Teams cannot carry it."""
+    """A reminder as a card, with the email subject and plain text for when Teams cannot carry it.
+
+    ``where`` is the case's area: the rule is cited by its procedure's name, never its seed file."""
     due_text = when(due)
     window = rule.kind == "window"
     colour = "Default"
@@ -74,18 +77,20 @@ def reminder_card(
         reference=reference,
         title=rule.title,
         due=due_text,
-        source=rule.source,
+        source=cited(rule.source, where),
         note=note,
         verb=verb,
         action=action,
         rule=rule.id,
         command=step_command(rule) if purpose == "step" else "",
     )
-    text = f"{message}\n\nCase: {reference}\nRule: {rule.source}\n" + (f"\n{note}\n" if note else "")
+    text = f"{message}\n\nCase: {reference}\nRule: {cited_plain(rule.source, where)}\n" + (
+        f"\n{note}\n" if note else ""
+    )
     return card, heading, text + "\nOpen Teams and type: status " + reference
 
 
-def reminder_met_card(reference: str, rule: Rule, due: datetime | None) -> Card:
+def reminder_met_card(reference: str, rule: Rule, due: datetime | None, where: Where) -> Card:
     """The earlier reminder, updated in place once its deadline is met: no button, no alarm."""
     return render(
         "reminder",
@@ -95,7 +100,7 @@ def reminder_met_card(reference: str, rule: Rule, due: datetime | None) -> Card:
         reference=reference,
         title=rule.title,
         due=when(due),
-        source=rule.source,
+        source=cited(rule.source, where),
         note="",
         verb="",
         action="",

@@ -8,11 +8,13 @@ from typing import Any
 
 from bot.commands import USAGE
 from bot.reminder_views import action_for, reminder_card, reminder_met_card
-from bot.views_base import Card, when, words
-from cards.render import render
+from bot.views_base import Card, cited, escape_markdown, prose, when, words
+from cards.render import link, render
 from casework.clock import when_recorded
 from casework.commands.complaint import step_command
 from casework.commands.corrections import Correctable, describe
+from casework.lifecycle.spec import CLOSED
+from casework.packs import Area
 from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
 from casework.timeline import Deadline, Timeline, rag
@@ -83,9 +85,14 @@ def next_steps(tl: Timeline) -> str:
     return " ".join(f"{d.title}: by {when(d.due)}." for d in open_[:3])
 
 
+def procedure(area: Area) -> str:
+    """The area's own procedure as card Markdown, by its name (a link where its address is known)."""
+    doc = area.document
+    return link(doc.title, doc.url) if doc else escape_markdown(area.name)
+
+
 def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: CaseView) -> Card:
     tl = next((t for t in view.timelines if t.process == "dissent"), None)
-    source = view.area.seed
     return render(
         "dissent_confirmation",
         reference=dissent.reference,
@@ -94,15 +101,16 @@ def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: Ca
         raised=when(dissent.raised_at),
         reason=dissent.reason,
         next=next_steps(tl) if tl else "The chair has been told.",
-        next_source=source,
+        next_source=procedure(view.area),
     )
 
 
 def _decision_due(view: CaseView) -> str:
+    """When the reviewing manager's decision is due, with its citation (card Markdown)."""
     for tl in view.timelines:
         for d in tl.deadlines:
             if any(e in d.rule.completed_by for e in ("dissent_upheld", "dissent_not_upheld")) and d.due:
-                return f"{when(d.due)} ({d.rule.source})"
+                return f"{escape_markdown(when(d.due))} ({cited(d.rule.source, view.area)})"
     return "no time limit set in this area"
 
 
@@ -119,7 +127,7 @@ def chair_prompt(dissent: Dissent, view: CaseView, window_due: datetime | None) 
         reason=dissent.reason,
         raised=when(dissent.raised_at),
         decision_due=_decision_due(view),
-        source=rule.source if rule else view.area.seed,
+        source=cited(rule.source, view.area) if rule else procedure(view.area),
         dissent=dissent.id,
         state=dissent.state,
     )
@@ -134,7 +142,7 @@ def decision_card(dissent: Dissent, view: CaseView) -> Card:
         reason=dissent.reason,
         decision_due=_decision_due(view),
         status=words(dissent.state),
-        source=rule.source if rule else view.area.seed,
+        source=cited(rule.source, view.area) if rule else procedure(view.area),
         dissent=dissent.id,
         state=dissent.state,
     )
@@ -184,16 +192,20 @@ def step_form(
     offered = set(STEP_EVENTS[command]) & set(view.area.events)
     steps = [s for s in valid if s.event in offered]
     due = [
-        {"label": d.title, "value": f"{_deadline_text(d)} ({d.rule.source})"}
+        {"label": d.title, "value": f"{escape_markdown(_deadline_text(d))} ({cited(d.rule.source, view.area)})"}
         for t in view.timelines
         if t.process == "complaint"
         for d in t.deadlines
         if d.status in ("pending", "missed") and d.applicable
     ]
+
+    def listed(found: Sequence[Any]) -> str:
+        return "; ".join(f"{escape_markdown(s.title)} ({cited(s.source, view.area)})" for s in found)
+
     if steps:
-        nxt = "Steps that can be recorded now: " + "; ".join(f"{s.title} ({s.source})" for s in steps)
+        nxt = "Steps that can be recorded now: " + listed(steps)
     elif valid:
-        nxt = "Nothing here can be recorded yet. Next: " + "; ".join(f"{s.title} ({s.source})" for s in valid)
+        nxt = "Nothing here can be recorded yet. Next: " + listed(valid)
     else:
         nxt = "The complaint has no further steps to record."
     return render(
@@ -228,10 +240,11 @@ def correction_form(correctable: Correctable) -> Card:
 
 
 def outcome_form(view: CaseView) -> Card:
+    """The complaint's outcome, citing the case's own procedure for it (its lifecycle's outcome step)."""
     return render(
         "outcome_form",
         reference=view.conference.reference,
-        source="000 §2, 001 5.7.10, 004 8.17.4",
+        source=cited(view.area.complaint_lifecycle.source_of(CLOSED), view.area),
         outcomes=[{"title": t, "value": k} for k, t in OUTCOMES.items()],
         version=view.version,
     )
@@ -249,7 +262,8 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
                     "title": d.title,
                     "colour": RAG_COLOUR[colour],
                     "due_text": _deadline_text(d),
-                    "source": d.rule.source + (f". {d.rule.note}" if d.rule.note and d.status != "waiting" else ""),
+                    "source": cited(d.rule.source, view.area)
+                    + (f". {prose(d.rule.note, view.area)}" if d.rule.note and d.status != "waiting" else ""),
                 }
             )
         sections.append({"process": PROCESS_TITLE.get(tl.process, tl.process), "deadlines": rows})
@@ -271,7 +285,7 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
                     "reference": item.reference,
                     "title": d.title,
                     "due_text": f"Open for {item.holder} until {when(d.due)}" if d.due else f"Open for {item.holder}",
-                    "source": d.rule.source,
+                    "source": cited(d.rule.source, d.area),
                 }
             )
             continue
@@ -284,7 +298,7 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
                 "title": d.title,
                 "colour": RAG_COLOUR[colour],
                 "due_text": _deadline_text(d),
-                "source": d.rule.source,
+                "source": cited(d.rule.source, d.area),
                 "verb": verb,
                 "action": title,
                 "rule": d.id,

@@ -37,6 +37,19 @@ def escape_markdown(text: str) -> str:
     return _LIST_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}{m.group(3)}", text)
 
 
+_LINK_URL = re.compile(r"https?://[^\s()<>\[\]\"'`\\]+")
+
+
+def link(text: str, url: str | None) -> str:
+    """``text`` as card Markdown, escaped; a link to ``url`` when it is a plain http(s) address.
+
+    The result is Markdown already: a template places it with ``${raw:...}``. An address that could
+    end the link early (a space, a bracket, a quote) is not linked; the text still shows.
+    """
+    shown = escape_markdown(text)
+    return f"[{shown}]({url})" if url and _LINK_URL.fullmatch(url) else shown
+
+
 #: A compiled template node: values in, filled JSON out; None means "leave this element out".
 Filler = Callable[[Mapping[str, Any]], Any]
 

@@ -14,6 +14,7 @@ from datetime import date
 from functools import cached_property
 
 from casework.calendar import WorkingCalendar, calendar_for
+from casework.citations import Document
 from casework.errors import UnknownProcess
 from casework.events import CANONICAL_EVENTS
 from casework.lifecycle.spec import DEFAULT_LIFECYCLE, ComplaintLifecycle
@@ -79,6 +80,13 @@ class Area:
     # The optional [lifecycle.complaint] table (casework.lifecycle.spec documents it): which complaint
     # step may follow which, from the seed; inherited from the parent pack, else the default.
     complaint_lifecycle: ComplaintLifecycle = DEFAULT_LIFECYCLE
+    # The procedure this pack encodes, as [area] names it (source_title, source_url, source_cited_as):
+    # None when the pack gives no title. ``own_documents`` are the keys of this pack's document and
+    # its parents'; ``documents`` every document a citation may name (casework.citations): this
+    # pack's and its parents', and once the packs are resolved together, every loaded pack's.
+    document: Document | None = None
+    own_documents: tuple[str, ...] = ()
+    documents: Mapping[str, Document] = field(default_factory=dict)
 
     # Derived once per area (cached_property writes the instance dict, which a frozen dataclass allows):
     # a timeline is evaluated thousands of times against the same area.

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from casework.citations import cite_text
 from casework.clock import spoken, to_local_iso
 from casework.errors import InvalidInput
 from casework.events import Event
@@ -58,7 +59,8 @@ def booking_window(
     due = deadline.due if deadline is not None else None
     parts: list[str] = []
     if due is not None and deadline is not None:
-        parts.append(f"{deadline.rule.id} ({deadline.rule.title}) is due {to_local_iso(due)} [{deadline.rule.source}]")
+        cited = cite_text(deadline.rule.source, area)
+        parts.append(f"{deadline.rule.id} ({deadline.rule.title}) is due {to_local_iso(due)} [{cited}]")
     elif deadline is not None:
         parts.append(
             f"{deadline.rule.id} has no date yet ({deadline.status}: "

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from casework.areas import Area
+from casework.citations import cite, first_url, titles
 from casework.clock import LONDON, to_local_iso
 from casework.explanations import explain
 from casework.rules import Candidate, Rule
@@ -102,6 +103,7 @@ class Deadline:
                 )
             ]
         ext = self.extension
+        cited = cite(r.source, self.area)  # the document's name and address beside the machine-readable source
         return {
             "id": self.id,
             "rule": r.id,
@@ -113,6 +115,8 @@ class Deadline:
             "status": self.status,
             "responsible": r.responsible,
             "source": r.source,
+            "source_title": titles(cited),
+            "source_url": first_url(cited),
             "explanation": self.explanation,
             "start": to_local_iso(chosen.start) if chosen and chosen.start else None,
             "start_event": chosen.start_event if chosen else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from casework.citations import cite_text
 from casework.clock import LONDON, spoken_date
 from casework.event_titles import either, event_phrase, event_title
 
@@ -34,8 +35,8 @@ def fmt_time(t: datetime) -> str:
 
 
 def cite(d: Deadline, source: str) -> str:
-    """A citation as the reader should see it."""
-    return source
+    """A citation as the reader should see it: the document's name and paragraph, never a file name."""
+    return cite_text(source, d.area)
 
 
 def _holder(d: Deadline) -> str:
@@ -204,5 +205,5 @@ def explain(d: Deadline) -> str:
     parts.extend(_done(d))
     parts.append(f"Source: {cite(d, r.source)}.")
     if r.note:
-        parts.append(f"Note: {r.note}")
+        parts.append(f"Note: {cite_text(r.note, d.area)}")
     return " ".join(p for p in parts if p)

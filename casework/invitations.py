@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from casework.citations import cite_text
 from casework.packs import Area
 from casework.ports_graph import Booking, EventDraft, Invitee
 from casework.purposes import purpose_of
@@ -36,7 +37,7 @@ def event_draft(b: Booking, area: Area) -> EventDraft:
         end=b.end,
         invitees=tuple(Invitee(i.email, i.kind, i.person_id) for i in b.invitees),
         papers=rules.papers if rules else (),
-        papers_source=rules.papers_source if rules else "",
+        papers_source=cite_text(rules.papers_source, area) if rules else "",
         chair_id=b.chair_id,
         online=True,
         sequence=b.sequence,

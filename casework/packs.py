@@ -13,11 +13,13 @@ import path for their vocabulary; the parts live by responsibility: the validate
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from casework.areas import AGENCY_TYPES, Area, Criterion, PanelRules
 from casework.calendar import NATIONS
+from casework.citations import SAFE_URL, Document
 from casework.errors import PackError
 from casework.events import CANONICAL_EVENTS
 from casework.lifecycle.spec import parse_lifecycle
@@ -73,6 +75,24 @@ def _panel(c: Collector, raw: Any) -> PanelRules | None:
     )
 
 
+def _document(c: Collector, head: Mapping[str, Any], seed: str | None, parent: Area | None) -> Document | None:
+    """The procedure the pack encodes: ``source_title`` and ``source_url`` name it, ``source_cited_as``
+    is how its sources cite it (the seed file by default). A child citing its parent's document
+    inherits the title and address it does not give."""
+    title = read_str(c, head, "source_title", "area", required=False)
+    url = read_str(c, head, "source_url", "area", required=False)
+    key = read_str(c, head, "source_cited_as", "area", required=False) or seed
+    if url is not None and not SAFE_URL.fullmatch(url):
+        c.add("area.source_url", "the procedure's public address: http:// or https://, no spaces, brackets or quotes")
+        url = None
+    inherited = parent.document if parent and parent.document and parent.document.key == key else None
+    if inherited is not None:
+        title, url = title or inherited.title, url or inherited.url
+    if key is None or title is None:
+        return None
+    return Document(key, title, url)
+
+
 def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) -> tuple[Area | None, list[PackError]]:
     """Validate and build one pack. ``parent`` is the resolved pack named by ``area.extends``.
 
@@ -87,6 +107,7 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
     area_id = read_str(c, head, "id", "area")
     name = read_str(c, head, "name", "area")
     seed = read_str(c, head, "seed", "area")
+    document = _document(c, head, seed, parent)
     nation = head.get("nation", parent.nation if parent else None)
     if nation not in NATIONS:
         c.add("area.nation", f"one of {', '.join(NATIONS)} (whose bank holidays apply)")
@@ -157,6 +178,11 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
         return None, c.errors
     assert area_id and name and seed and isinstance(nation, str)
     extends = head.get("extends")
+    documents = dict(parent.documents) if parent else {}
+    own = list(parent.own_documents) if parent else []
+    if document is not None:
+        documents[document.key] = document
+        own.insert(0, document.key)
     return (
         Area(
             id=area_id,
@@ -175,6 +201,9 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
             notes=tuple(notes),
             reminders=reminders,
             complaint_lifecycle=lifecycle,
+            document=document,
+            own_documents=tuple(dict.fromkeys(own)),
+            documents=documents,
         ),
         [],
     )
@@ -224,4 +253,28 @@ def resolve_packs(
 
     for area_id in raws:
         build(area_id, ())
-    return areas, errors
+    return _with_catalogue(areas, errors), errors
+
+
+def _with_catalogue(areas: dict[str, Area], errors: list[PackError]) -> dict[str, Area]:
+    """Every area with every pack's document, since a citation may name another pack's procedure.
+    Two packs naming one document differently is an error, and the later pack is not loaded."""
+    catalogue: dict[str, tuple[Document, str]] = {}
+    kept: dict[str, Area] = {}
+    for area_id, area in areas.items():
+        doc = area.document
+        if doc is not None and doc.key in catalogue and catalogue[doc.key][0] != doc:
+            first, by = catalogue[doc.key]
+            errors.append(
+                PackError(
+                    area.origin,
+                    "area.source_title",
+                    f"the title and address {by!r} gives {doc.key} ({first.title!r}, {first.url or 'no address'})",
+                )
+            )
+            continue
+        if doc is not None:
+            catalogue.setdefault(doc.key, (doc, area_id))
+        kept[area_id] = area
+    documents = {key: doc for key, (doc, _) in catalogue.items()}
+    return {area_id: replace(area, documents={**area.documents, **documents}) for area_id, area in kept.items()}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from casework.citations import Where, cite_text
 from casework.errors import InvalidInput, PanelCompositionError
 from casework.packs import AGENCY_TYPES, Area, PanelRules
 from casework.records import CaseFile, Person
@@ -101,8 +102,11 @@ def involvement(
     return Involvement(counts, managers, frozenset(pid for pid, _ in involved))
 
 
-def _cite(source: str) -> str:
-    return f" [{source}]" if source else ""
+def _cite(source: str, where: Where | None) -> str:
+    """The rule's citation, by the procedure's name when the area's documents are given."""
+    if not source:
+        return ""
+    return f" [{cite_text(source, where) if where is not None else source}]"
 
 
 def _label(agency: str) -> str:
@@ -117,9 +121,14 @@ def least_involved(members: Sequence[PanelMember], inv: Involvement) -> str:
 
 
 def check_panel(
-    rules: PanelRules, members: Sequence[PanelMember], inv: Involvement, chair_id: str | None = None
+    rules: PanelRules,
+    members: Sequence[PanelMember],
+    inv: Involvement,
+    chair_id: str | None = None,
+    where: Where | None = None,
 ) -> PanelCheck:
-    """Check a proposed panel; refuse it with every broken rule and its citation.
+    """Check a proposed panel; refuse it with every broken rule and its citation (by the procedure's
+    name when ``where``, the case's area, is given: casework.citations).
 
     With no ``chair_id`` the chair is suggested: the first proposed member from the least involved
     agency (001 5.7.24). A proposed chair from a more involved agency is allowed with a warning.
@@ -142,7 +151,7 @@ def check_panel(
     if len(unique) < rules.minimum_members:
         problems.append(
             f"a panel needs at least {rules.minimum_members} members; {len(unique)} proposed"
-            + _cite(rules.minimum_source)
+            + _cite(rules.minimum_source, where)
         )
     if rules.required_count:
         present = sorted({m.agency for m in unique if m.agency in rules.required_agencies})
@@ -151,7 +160,7 @@ def check_panel(
             have = ", ".join(_label(a) for a in present) or "none"
             problems.append(
                 f"at least {rules.required_count} members must come from different agencies among {names}; "
-                f"proposed: {have}" + _cite(rules.required_source)
+                f"proposed: {have}" + _cite(rules.required_source, where)
             )
     if rules.no_line_management:
         for m in unique:
@@ -160,7 +169,7 @@ def check_panel(
                 problems.append(
                     f"{m.person_id} has line-management responsibility for the case ({why}); members must have "
                     "had no previous or present direct line-management responsibility for it"
-                    + _cite(rules.no_line_management_source)
+                    + _cite(rules.no_line_management_source, where)
                 )
     for m in unique:
         if m.person_id in inv.participants:
@@ -180,7 +189,7 @@ def check_panel(
         warnings.append(
             f"the chair {chair.person_id} represents {_label(chair.agency)}, which was more involved in the case "
             f"than {_label(least)}; the agency least directly involved should normally chair it"
-            + _cite(rules.chair_source)
+            + _cite(rules.chair_source, where)
         )
     return PanelCheck(tuple(unique), chair, suggested, least, tuple(warnings), rules)
 
@@ -192,10 +201,11 @@ def replace_member(
     joining: PanelMember,
     inv: Involvement,
     chair_id: str | None = None,
+    where: Where | None = None,
 ) -> PanelCheck:
     """The panel with one member swapped (after a decline), checked again; the chair is kept unless
     it is the one leaving, when a new one is suggested."""
     if not any(m.person_id == leaving for m in current):
         raise InvalidInput(f"{leaving} is not on the panel")
     members = [joining if m.person_id == leaving else m for m in current]
-    return check_panel(rules, members, inv, None if chair_id == leaving else chair_id)
+    return check_panel(rules, members, inv, None if chair_id == leaving else chair_id, where)

@@ -56,4 +56,4 @@ def check_proposal(
     if not purpose_of(purpose).panel:
         return None
     inv = involvement(case, case_people(store, case), declared)
-    return check_panel(panel_rules(area), members, inv, chair_id)
+    return check_panel(panel_rules(area), members, inv, chair_id, area)

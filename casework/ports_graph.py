@@ -81,7 +81,7 @@ class EventDraft:
     end: datetime
     invitees: tuple[Invitee, ...]
     papers: tuple[str, ...] = ()
-    papers_source: str = ""
+    papers_source: str = ""  # the papers' citation as the invitation shows it: the procedure by name
     chair_id: str | None = None
     online: bool = True
     sequence: int = 0

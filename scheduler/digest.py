@@ -20,6 +20,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from casework.citations import Citation, cite
 from casework.clock import LONDON, add_months, end_of_day, spoken_date, when
 from casework.events import Event
 from casework.packs import Area
@@ -53,12 +54,20 @@ class Bar:
 
 @dataclass(frozen=True)
 class Item:
+    """One row of the digest. ``cited`` is the rule's citation by procedure name and paragraph (each
+    linked in the HTML where its address is known), never the seed file the pack cites."""
+
     reference: str
     title: str
     due: str
     who: str
-    source: str
+    cited: tuple[Citation, ...] = ()
     at: datetime | None = None
+
+    @property
+    def source(self) -> str:
+        """The citation as plain text: the procedure's name and paragraph, its address after it."""
+        return "; ".join(c.text + (f" <{c.url}>" if c.url else "") for c in self.cited)
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,7 @@ def build_digest(store: CaseStore, area: Area, now: datetime, since: datetime) -
             closed_at = max((e.at for e in case.events if e.name == "closed"), default=None)
             if closed_at is not None and closed_at >= since:
                 outcome = next((c.stage.split(":", 1)[1] for c in case.complaints if ":" in c.stage), "closed")
-                digest.closed.append(Item(reference, outcome.replace("_", " "), when(closed_at), "", ""))
+                digest.closed.append(Item(reference, outcome.replace("_", " "), when(closed_at), ""))
         for d in timeline.deadlines:
             judged = d.status in ("met", "late", "missed")
             if judged and d.rule.kind == "duty" and d.due is not None and year_ago <= d.due <= now:
@@ -163,13 +172,11 @@ def build_digest(store: CaseStore, area: Area, now: datetime, since: datetime) -
             if not is_open or not d.applicable or d.due is None:
                 continue
             if d.status == "missed" and d.rule.kind == "duty":
-                digest.overdue.append(
-                    Item(reference, d.title, when(d.due), _who(d, case, people, person), d.rule.source, d.due)
-                )
+                who = _who(d, case, people, person)
+                digest.overdue.append(Item(reference, d.title, when(d.due), who, cite(d.rule.source, area), d.due))
             elif d.status == "pending" and d.due <= horizon:
-                digest.due_soon.append(
-                    Item(reference, d.title, when(d.due), _who(d, case, people, person), d.rule.source, d.due)
-                )
+                who = _who(d, case, people, person)
+                digest.due_soon.append(Item(reference, d.title, when(d.due), who, cite(d.rule.source, area), d.due))
     digest.open_total = sum(stage_counts.values())
     biggest = max(stage_counts.values(), default=0) or 1
     digest.by_stage = [Bar(s, n, round(100 * n / biggest), STAGE_COLOURS[s]) for s, n in stage_counts.items()]

@@ -150,7 +150,7 @@ class DissentCommands(CaseworkBase):
             d = self._own_dissent(person_id, conference.reference)
             if d is None or d.id is None:
                 raise InvalidInput(f"you have no dissent from {conference.reference} to amend")
-            dissent_transition(d.state, "amend", d.late)
+            dissent_transition(d.state, "amend", d.late, self.areas.get(conference.area))
             if d.reason == reason:
                 return Changed(conference.reference, "Your reason is unchanged", (), d)
             if not self.store.amend_dissent(d.id, reason):
@@ -178,7 +178,7 @@ class DissentCommands(CaseworkBase):
                 if mine and mine[-1].state == "withdrawn":  # the same withdrawal again: the first answer
                     return Changed(conference.reference, "Your dissent was withdrawn", (), mine[-1], repeated=True)
                 raise InvalidInput(f"you have no dissent from {conference.reference} to withdraw")
-            new = dissent_transition(d.state, "withdraw", d.late)
+            new = dissent_transition(d.state, "withdraw", d.late, self.areas.get(conference.area))
             if not self.store.transition_dissent(d.id, (d.state,), new, self.now()):
                 raise StaleAction("your dissent changed a moment ago; nothing was withdrawn")
             self._close_raised_event(d, person_id)
@@ -227,7 +227,7 @@ class DissentCommands(CaseworkBase):
             return Changed(d.reference, summary, (), d, repeated=True)
         raise StaleAction("the dissent changed a moment ago; nothing was changed")
 
-    def _move(self, d: Dissent, action: str, drawn_state: str) -> str:
+    def _move(self, d: Dissent, action: str, drawn_state: str, conference: Conference) -> str:
         """The dissent's next state for ``action``, from a card drawn for ``drawn_state``."""
         if d.state != drawn_state:
             now_words = state_words(d.state)
@@ -238,7 +238,7 @@ class DissentCommands(CaseworkBase):
             raise StaleAction(
                 f"this card was drawn when the dissent was {drawn_state.replace('_', ' ')}; it is now {now_words}"
             )
-        return dissent_transition(d.state, action, d.late)
+        return dissent_transition(d.state, action, d.late, self.areas.get(conference.area))
 
     def record_dissent(self, actor: str, dissent_id: int, drawn_state: str) -> Changed:
         """The chair records the dissent in the Chair's Summary and Plan and notifies their line manager
@@ -248,7 +248,7 @@ class DissentCommands(CaseworkBase):
             require_chair(actor, conference, self.roles(actor, conference.area))
             if self._repeat(d, "record", drawn_state):
                 return Changed(d.reference, "Dissent recorded in the Chair's Summary and Plan", (), d, repeated=True)
-            new = self._move(d, "record", drawn_state)
+            new = self._move(d, "record", drawn_state, conference)
             now = self.now()
             if not self.store.transition_dissent(dissent_id, (d.state,), new):
                 return self._lost_race(
@@ -284,7 +284,7 @@ class DissentCommands(CaseworkBase):
             require_chair(actor, conference, self.roles(actor, conference.area))
             if self._repeat(d, "decline", drawn_state):
                 return Changed(d.reference, "Late dissent declined", (), d, repeated=True)
-            new = self._move(d, "decline", drawn_state)
+            new = self._move(d, "decline", drawn_state, conference)
             now = self.now()
             if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
                 return self._lost_race(dissent_id, "decline", drawn_state, "Late dissent declined")
@@ -309,7 +309,7 @@ class DissentCommands(CaseworkBase):
             if self._repeat(d, action, drawn_state):
                 summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"
                 return Changed(d.reference, summary, (), d, repeated=True)
-            new = self._move(d, action, drawn_state)
+            new = self._move(d, action, drawn_state, conference)
             now = self.now()
             if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
                 summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from casework.citations import cite_text
 from casework.lifecycle import StepNotValid
 from casework.lifecycle.spec import CLOSED, ComplaintLifecycle, Step, Transition
 from casework.packs import Area
@@ -57,10 +58,10 @@ def _reachable(lc: ComplaintLifecycle, history: Sequence[str]) -> set[str]:
     return reached
 
 
-def _next_words(steps: Sequence[Step]) -> str:
+def _next_words(area: Area, steps: Sequence[Step]) -> str:
     if not steps:
         return "nothing more can be recorded"
-    parts = [f"{s.title} ({s.source})" for s in steps]
+    parts = [f"{s.title} ({cite_text(s.source, area)})" for s in steps]
     if len(parts) == 1:
         return f"the next step is {parts[0]}"
     return "the next step is one of: " + "; ".join(parts)
@@ -71,7 +72,7 @@ def _not_offered(area: Area, event: str) -> StepNotValid:
     why = f" {lc.note}" if lc.note else ""
     return StepNotValid(
         f"{lc.title_of(event)} cannot be recorded: {area.name} has no complaints process for children and "
-        f"families ({lc.source}).{why}",
+        f"families ({cite_text(lc.source, area)}).{cite_text(why, area)}",
         event,
     )
 
@@ -90,7 +91,8 @@ def check_complaint_step(area: Area, recorded: Sequence[str], event: str) -> Non
     """Refuse (:class:`StepNotValid`) a complaint step that is not valid now, naming the next step(s).
 
     For example, in Pan-Sussex after a complaint is received: "Stage 2 letter received cannot be
-    recorded yet: the next step is Stage 1 meeting held (001_554f9f91afccd8e1.txt 5.7.14)".
+    recorded yet: the next step is Stage 1 meeting held (Pan-Sussex Child Protection and Safeguarding
+    Procedures, 5.7.14)": procedures are cited by name (casework.citations), never by file.
     """
     lc = area.complaint_lifecycle
     if not lc.offered:
@@ -104,19 +106,20 @@ def check_complaint_step(area: Area, recorded: Sequence[str], event: str) -> Non
     title = lc.title_of(event)
     if history and history[-1] == CLOSED:
         message = (
-            f"{title} cannot be recorded: the complaint is closed with its outcome ({lc.source_of(CLOSED)}) and "
+            f"{title} cannot be recorded: the complaint is closed with its outcome "
+            f"({cite_text(lc.source_of(CLOSED), area)}) and "
             "nothing follows it; if the closure was recorded in error, withdraw it by a correction"
         )
         raise StepNotValid(message, event, allowed)
     if event not in lc.events:
-        message = f"{title} is not a step of the complaints procedure in {area.name} ({lc.source}); "
+        message = f"{title} is not a step of the complaints procedure in {area.name} ({cite_text(lc.source, area)}); "
     elif event in history:
         message = f"{title} is already recorded; "
     elif event in _reachable(lc, history):
         message = f"{title} cannot be recorded yet: "
     else:
         message = f"{title} cannot be recorded now: the complaint has gone on without it; "
-    raise StepNotValid(message + _next_words(steps), event, allowed)
+    raise StepNotValid(message + _next_words(area, steps), event, allowed)
 
 
 def check_complaint_withdrawal(area: Area, recorded: Sequence[str], event: str) -> None:
@@ -137,7 +140,7 @@ def check_complaint_withdrawal(area: Area, recorded: Sequence[str], event: str) 
         later = history[j]
         if not any(t.event == later for t in _open(lc, kept)):
             route = next((t for t in _open(lc, history[:j]) if t.event == later), None)
-            cited = f" ({route.source})" if route else ""
+            cited = f" ({cite_text(route.source, area)})" if route else ""
             later_title = lc.title_of(later)
             raise StepNotValid(
                 f"{title} cannot be withdrawn: {later_title}, recorded after it, depends on it{cited}; "

@@ -27,8 +27,13 @@ Pure data and functions: the caller stores the state and audits the change.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+from casework.citations import cite, cite_text, own_only
 from casework.lifecycle import StepNotValid
+
+if TYPE_CHECKING:  # only for the annotation: casework.areas imports casework.lifecycle.spec
+    from casework.areas import Area
 
 STATES: tuple[str, ...] = ("raised", "recorded", "declined", "upheld", "not_upheld", "reconvened", "withdrawn")
 ACTIONS: tuple[str, ...] = ("record", "decline", "uphold", "not_uphold", "reconvene", "withdraw", "amend")
@@ -111,8 +116,20 @@ def _now_words(state: str, late: bool) -> str:
     return "what can be done now: " + ", ".join(_DOING[a] for a in actions)
 
 
-def dissent_transition(state: str, action: str, late: bool) -> str:
-    """The dissent's new state after ``action``, or :class:`StepNotValid` naming what can be done now."""
+def _own_citation(source: str, area: Area | None) -> str:
+    """A transition's citation as the area reads it: its own procedure's paragraph where the citation
+    names it (a London case reads 8.13.1, not Pan-Sussex 5.7.7(2) as well), by the document's name."""
+    if area is None:
+        return source
+    return "; ".join(c.text for c in own_only(cite(source, area), area.own_documents))
+
+
+def dissent_transition(state: str, action: str, late: bool, area: Area | None = None) -> str:
+    """The dissent's new state after ``action``, or :class:`StepNotValid` naming what can be done now.
+
+    With the case's ``area`` the refusal cites procedures by their names (casework.citations), its own
+    procedure where a citation names it; without one, by the seed files' names.
+    """
     if state not in STATES:
         raise StepNotValid(f"unknown dissent state {state!r}; the states are {', '.join(STATES)}", action)
     allowed = dissent_actions(state, late)
@@ -131,10 +148,11 @@ def dissent_transition(state: str, action: str, late: bool) -> str:
         )
     elif state in {new for (_, a), (new, _) in TRANSITIONS.items() if a == action}:
         cited = next(src for (_, a), (new, src) in TRANSITIONS.items() if a == action and new == state)
-        message = f"The dissent is already {_DONE[action]} ({cited})"
+        message = f"The dissent is already {_DONE[action]} ({_own_citation(cited, area)})"
     else:
         message = f"A dissent that is {_state_words(state)} cannot be {_DONE[action]}: {_WHY[action]}"
-    raise StepNotValid(f"{message}; {_now_words(state, late)}", action, allowed)
+    message = f"{message}; {_now_words(state, late)}"
+    raise StepNotValid(cite_text(message, area) if area is not None else message, action, allowed)
 
 
 def is_open(state: str) -> bool:

@@ -163,7 +163,8 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
         "Hold the reconvened conference",
     ):
         assert title in timeline
-    assert "001_554f9f91afccd8e1.txt 5.7.7(4)" in timeline
+    assert "Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.7(4)" in timeline
+    assert "001_554f9f91" not in timeline  # the procedure by name, never its seed file
     assert "end of Mon 25 Jan 2027" in timeline  # reconvene: 15 working days from Mon 4 Jan 2027
     assert server.store is not None
     assert [e.action for e in server.store.audit_entries("CPC-123")] == [

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from casework.citations import cite_text
 from casework.clock import parse_time
 from casework.commands.complaint import STEP_EVENTS
 from casework.lifecycle.complaint import complaint_steps
@@ -216,8 +217,9 @@ class Walk:
                 assert closed or (event == "closed" and "is already closed" in said), where
                 continue
             assert "the next step is" in said, where
-            for s in valid:  # every step valid now is named, with its paragraph
-                assert f"{s.title} ({s.source})" in said, where
+            for s in valid:  # every step valid now is named, with its procedure (by name) and paragraph
+                assert f"{s.title} ({cite_text(s.source, self.area)})" in said, where
+            assert ".txt" not in said, where
         assert snapshot(self.store, self.ref) == before, (self.area_id, history, tried)
 
     def explore(self, history: list[str]) -> None:

@@ -127,7 +127,9 @@ def test_refusals_are_retried_or_emailed_and_nothing_is_lost(
     # The delivered cards name the deadline, the rule's citation and carry the button for what is due.
     card = next(r for r in channel.activities() if r.conversation_id == "a:ok429").attachments[0]["content"]
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
-    assert facts["Rule"] == escape_markdown("001_554f9f91afccd8e1.txt 5.7.7(3)-(4)")
+    # ... by the procedure's name, linked to its public address (never the seed file's name).
+    cited = escape_markdown("Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.7(3)-(4)")
+    assert facts["Rule"] == f"[{cited}](http://sussexchildprotection.procedures.org.uk)"
     assert facts["Due"] == "end of Tue 5 Jan 2027"
     assert card["actions"][0]["verb"] == "open.decide"
     assert card["actions"][0]["data"] == {

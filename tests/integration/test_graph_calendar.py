@@ -27,7 +27,7 @@ def draft(**kw: object) -> EventDraft:
         end=utc(2027, 6, 14, 10, 30),
         invitees=(Invitee("a@council.example", "required", "a"), Invitee(ROOM, "resource")),
         papers=("A formal request to convene", "Notes <script>alert('x')</script> & more"),
-        papers_source="001_554f9f91afccd8e1.txt 5.7.26",
+        papers_source="Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.26",
         chair_id="a",
     )
     base.update(kw)
@@ -100,7 +100,10 @@ def test_event_body_has_explicit_time_zones_teams_transaction_id_and_escaped_pap
     html = body["body"]["content"]
     assert body["body"]["contenttype"] == "html"
     assert "<script>" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more" in html
-    assert "A formal request to convene" in html and "001_554f9f91afccd8e1.txt 5.7.26" in html
+    assert (
+        "A formal request to convene" in html
+        and "Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.26" in html
+    )
     assert state.join_url and state.transaction_id == TID  # type: ignore[attr-defined]
     assert state.start == utc(2027, 6, 14, 9)  # type: ignore[attr-defined]
 

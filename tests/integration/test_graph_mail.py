@@ -172,7 +172,7 @@ def test_notification_html_escapes_everything_and_the_eml_parses(tmp_path: Path)
         message=f"Reason given: {HOSTILE}",
         key="notice-CPC-7-1",
         facts=(Fact("Case", "CPC-7"), Fact(HOSTILE, HOSTILE)),
-        source="001_554f9f91afccd8e1.txt 5.7.7",
+        source="Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.7",
     )
     out = notification_email(n)
     assert out.html is not None

@@ -33,7 +33,7 @@ def draft(start: datetime, sequence: int = 0) -> EventDraft:
             Invitee(ROOM, "resource"),
         ),
         papers=("A formal request to convene", "Notes & <remarks>"),
-        papers_source="001_554f9f91afccd8e1.txt 5.7.26",
+        papers_source="Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.26",
         chair_id="sm-health",
         sequence=sequence,
     )

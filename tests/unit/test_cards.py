@@ -142,7 +142,7 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "notice": views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-1 <reason>"),
         **{
             f"reminder_{rule}_{kind}_{audience}": views.reminder_card(
-                "CPC-1", _rule(view.area, rule), kind, parse_time("2027-01-05T23:59:59"), audience
+                "CPC-1", _rule(view.area, rule), kind, parse_time("2027-01-05T23:59:59"), audience, view.area
             )[0]
             for rule, kind, audience in [
                 ("dissent-decision", "before-5", "responsible"),
@@ -153,7 +153,7 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
                 ("stage1-meeting", "before-1", "responsible"),
             ]
         },
-        "reminder_met": views.reminder_met_card("CPC-1", _rule(view.area, "dissent-decision"), None),
+        "reminder_met": views.reminder_met_card("CPC-1", _rule(view.area, "dissent-decision"), None, view.area),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from casework.citations import cite_text
 from casework.errors import CaseworkError
 from casework.lifecycle import StepNotValid
 from casework.lifecycle.complaint import check_complaint_step, check_complaint_withdrawal, complaint_steps
@@ -19,6 +20,7 @@ from casework.lifecycle.spec import DEFAULT_LIFECYCLE
 from casework.packs import Area, build_area, resolve_packs
 
 S1 = "001_554f9f91afccd8e1.txt"
+PAN_SUSSEX = "Pan-Sussex Child Protection and Safeguarding Procedures"
 
 RECEIVED, S1M = "complaint_received", "stage1_meeting_held"
 S1S, S1R = "stage1_response_sent", "stage1_response_received"
@@ -159,8 +161,9 @@ def test_every_other_step_is_refused_naming_the_next(areas: dict[str, Area], are
                 err = refusal(area, prefix, event)
                 assert isinstance(err, CaseworkError)
                 assert set(err.allowed) == expected
-                for s in steps:
-                    assert f"{s.title} ({s.source})" in str(err), (area_id, prefix, event)
+                for s in steps:  # each next step cited by its procedure's name, never its seed file
+                    assert f"{s.title} ({cite_text(s.source, area)})" in str(err), (area_id, prefix, event)
+                    assert ".txt" not in str(err), (area_id, prefix, event)
                 if not expected:
                     assert "closed" in str(err)
 
@@ -168,7 +171,7 @@ def test_every_other_step_is_refused_naming_the_next(areas: dict[str, Area], are
 def test_the_brief_example_message(areas: dict[str, Area]) -> None:
     err = refusal(areas["sussex"], [RECEIVED], S2R)
     assert str(err) == (
-        f"Stage 2 letter received cannot be recorded yet: the next step is Stage 1 meeting held ({S1} 5.7.14)"
+        f"Stage 2 letter received cannot be recorded yet: the next step is Stage 1 meeting held ({PAN_SUSSEX}, 5.7.14)"
     )
     assert err.step == S2R and err.allowed == (S1M,)
 
@@ -177,14 +180,16 @@ def test_several_next_steps_are_all_named(areas: dict[str, Area]) -> None:
     err = refusal(areas["sussex"], [RECEIVED, S1M, S1S], PANEL)
     assert str(err) == (
         "Panel held cannot be recorded yet: the next step is one of: "
-        f"Stage 2 requested ({S1} 5.7.16, 5.7.19); "
-        f"Complaint closed with its outcome ({S1} 5.7.10, 5.7.16, 5.7.21, 5.7.32, 5.7.37)"
+        f"Stage 2 requested ({PAN_SUSSEX}, 5.7.16, 5.7.19); "
+        f"Complaint closed with its outcome ({PAN_SUSSEX}, 5.7.10, 5.7.16, 5.7.21, 5.7.32, 5.7.37)"
     )
 
 
 def test_a_step_twice_is_refused(areas: dict[str, Area]) -> None:
     err = refusal(areas["sussex"], [RECEIVED, S1M], S1M)
-    assert str(err) == f"Stage 1 meeting held is already recorded; the next step is Stage 1 response sent ({S1} 5.7.16)"
+    assert str(err) == (
+        f"Stage 1 meeting held is already recorded; the next step is Stage 1 response sent ({PAN_SUSSEX}, 5.7.16)"
+    )
     for area_id in ("hipps", "oxfordshire", "london", "england-statutory"):
         assert "already recorded" in str(refusal(areas[area_id], [RECEIVED], RECEIVED))
 
@@ -235,7 +240,10 @@ def test_an_outcome_only_when_the_process_allows_one(areas: dict[str, Area]) -> 
     refusal(areas["sussex"], [RECEIVED, S1M, S1S, S2Q, S2M, S2S, S3Q, PANEL], CLOSED)
     # Statutory Stage 3: the panel's report is not the outcome; the authority's response is (reg 21).
     err = refusal(areas["england-statutory"], [RECEIVED, S1S, S2Q, S2S, S3Q, PANEL, LETTER], CLOSED)
-    assert "Authority's response to the panel's recommendations sent (SI 2006/1738 reg 21)" in str(err)
+    assert (
+        "Authority's response to the panel's recommendations sent "
+        "(The Children Act 1989 Representations Procedure (England) Regulations 2006, reg 21)"
+    ) in str(err)
 
 
 def test_the_same_panel_may_reconvene_once(areas: dict[str, Area]) -> None:
@@ -267,7 +275,8 @@ def test_city_and_hackney_has_none_and_hampshire_inherits(areas: dict[str, Area]
     assert complaint_steps(area, []) == ()
     err = refusal(area, [], RECEIVED)
     assert "City and Hackney has no complaints process for children and families" in str(err)
-    assert "003_0821576c46541519.txt" in str(err)
+    assert "City and Hackney Safeguarding Children Board: Child Protection Conference Complaints" in str(err)
+    assert "003_0821576c46541519" not in str(err) and "004" not in str(err)  # by name; the note names London's
     assert areas["hampshire"].complaint_lifecycle == areas["hipps"].complaint_lifecycle  # inherited (extends)
 
 
@@ -283,7 +292,7 @@ def test_withdrawal_refused_while_a_later_step_depends_on_it(areas: dict[str, Ar
     err = withdrawal(area, [RECEIVED, S1M, S1S], S1M)
     assert str(err) == (
         "Stage 1 meeting held cannot be withdrawn: Stage 1 response sent, recorded after it, depends on it "
-        f"({S1} 5.7.16); withdraw Stage 1 response sent first"
+        f"({PAN_SUSSEX}, 5.7.16); withdraw Stage 1 response sent first"
     )
     assert err.depends == S1S
     assert withdrawal(area, [RECEIVED, S1M, S1S], RECEIVED).depends == S1M

@@ -343,7 +343,8 @@ def test_no_broken_phrases_and_no_event_ids_in_any_explanation() -> None:
     areas = builtin_areas()
     names = sorted({n for a in areas.values() for n in a.events if "_" in n}, key=len, reverse=True)
     event_id = re.compile(r"\b(" + "|".join(names) + r")\b")
-    broken = ("Before 2", "no number of days is set: no number", "By  of", " of .", "  ")
+    broken = ("Before 2", "no number of days is set: no number", "By  of", " of .", "  ", "seed")
+    seed_file = re.compile(r"\d{3}_[0-9a-f]{16}")
     seen = 0
     for area in areas.values():
         dated, _ = with_meetings(area)
@@ -354,6 +355,7 @@ def test_no_broken_phrases_and_no_event_ids_in_any_explanation() -> None:
                     text = d.explanation
                     assert not event_id.search(text), (area.id, d.id, event_id.findall(text), text)
                     assert not any(b in text for b in broken), (area.id, d.id, text)
+                    assert not seed_file.search(text), (area.id, d.id, text)
     assert seen > 200
 
 

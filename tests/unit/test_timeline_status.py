@@ -72,5 +72,5 @@ def test_unknown_event_and_process(run: Run) -> None:
 def test_explanations_cite_source_and_skipped_days(run: Run) -> None:
     tl = run("sussex", "dissent", conference_held="2026-12-17T14:00")
     text = tl.get("dissent-decision").explanation
-    assert "001_554f9f91afccd8e1.txt 5.7.7(3)-(4)" in text
+    assert "Source: Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.7(3)-(4)." in text
     assert "Fri 25 Dec 2026 (Christmas Day)" in text and "Mon 28 Dec 2026 (Boxing Day (observed))" in text
