@@ -39,10 +39,11 @@ class Given:
 
 
 def events_used(rules: Iterable[Rule]) -> frozenset[str]:
-    """Every event a rule starts on, is completed by, applies only with, is cancelled by, or is extended by."""
+    """Every event a rule starts on, is completed by, applies only with, is cancelled by, is made
+    unnecessary by, counts completions since, or is extended by."""
     used: set[str] = set()
     for r in rules:
-        used.update(r.starts, r.completed_by, r.applies_if, r.unless)
+        used.update(r.starts, r.completed_by, r.applies_if, r.unless, r.satisfied_by, r.since)
         if r.extension_event:
             used.add(r.extension_event)
     return frozenset(used)
