@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.audit import CheckpointJob
 from app.booking import MailDrainJob, PollResponsesJob, build_booker, build_ports
 from app.drawings import BotDrawings, BotSender
 from app.procedures import load_catalogue
@@ -20,6 +21,7 @@ from scheduler.delivery import ReminderDelivery
 from scheduler.digest import DigestJob
 from scheduler.runner import CronJob, IntervalJob, Scheduler
 from scheduler.sweep import Sweep
+from store.audit_keys import key_configured
 from store.bookings import SqlBookings
 from store.engine import Readiness
 from store.sql import SqlStore, open_store
@@ -46,6 +48,11 @@ def build(
         raise RefusedToStart(
             f"refusing to start without authentication on {settings.host}: set CPC_APP_ID and CPC_APP_PASSWORD, "
             "or bind to 127.0.0.1"
+        )
+    if settings.app_id and not key_configured():
+        raise RefusedToStart(
+            "refusing to start with a bot app id but no audit key: set CPC_AUDIT_KEY (or CPC_AUDIT_KEY_FILE) "
+            "in the environment; the development key under var/ is for loopback only"
         )
     catalogue = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
     if catalogue.errors:
@@ -107,6 +114,9 @@ def build(
 
     # Before the 09:00 reminders, every working morning.
     scheduler.add(CronJob("replan-open-cases", replan_open_cases, 6, 30))
+    # The audit head, outside the database, so that a rewritten or emptied log shows (issue 13).
+    checkpoints = CheckpointJob(store, outbox)
+    scheduler.add(IntervalJob("audit-checkpoint", checkpoints.job, settings.audit_checkpoint_minutes * 60))
     return app, store
 
 

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
         default="09:00-17:00", description="Europe/London hours slots are offered in (HH:MM-HH:MM)"
     )
 
+    audit_checkpoint_minutes: float = Field(
+        default=60.0, gt=0, description="how often the audit head is written outside the database"
+    )
     response_poll_seconds: float = Field(default=900, description="how often invitation responses are polled")
 
     def engine_options(self) -> dict[str, Any]:

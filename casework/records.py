@@ -117,6 +117,12 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+    # HMAC-SHA-256 of the entry and the previous entry's MAC, under the key ``key_id`` names; the
+    # first entry under a new key is also signed with the old one (``cross_mac``). None before the
+    # keyed chain began (entries written by an older version).
+    mac: str | None = None
+    key_id: str | None = None
+    cross_mac: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from casework.audit import GENESIS, entry_hash
+from casework.audit_mac import MAC_GENESIS, AuditKeyError, AuditKeys, mac_body, sign
 from casework.records import (
     AuditEntry,
 )
@@ -29,6 +30,16 @@ from store.rows import (
 class AuditRepository(Repository):
     """Append-only: there is deliberately no method that updates or deletes an entry."""
 
+    _audit_keys: AuditKeys | None = None
+
+    def audit_keys(self) -> AuditKeys:
+        """The keys entries are signed with: given to the store, else from the environment."""
+        if self._audit_keys is None:
+            from store.audit_keys import load_audit_keys
+
+            self._audit_keys = load_audit_keys()
+        return self._audit_keys
+
     def append_audit(
         self, actor: str, action: str, reference: str, detail: dict[str, Any], at: datetime | None = None
     ) -> AuditEntry:
@@ -40,12 +51,31 @@ class AuditRepository(Repository):
         """
         when = datetime.now(UTC) if at is None else _aware(at, "audit time")
         stored_detail, hashed_detail = _canonical_detail(detail)
+        keys = self.audit_keys()
+        kid = keys.current_id
         with self._write() as s:
             if self._dialect == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-            last = s.execute(select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+            last = s.execute(
+                select(AuditRow.seq, AuditRow.hash, AuditRow.mac, AuditRow.key_id)
+                .order_by(AuditRow.seq.desc())
+                .limit(1)
+            ).first()
             seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
             digest = entry_hash(seq, when, actor, action, reference, hashed_detail, prev)
+            prev_mac = last.mac if last is not None and last.mac else MAC_GENESIS
+            body = mac_body(seq, when, actor, action, reference, hashed_detail, prev_mac, kid)
+            mac = sign(keys.current, body)
+            cross = None
+            if last is not None and last.key_id and last.key_id != kid:
+                # A new key's segment starts signed by the old key too, so the two are one log.
+                old = keys.by_id().get(last.key_id)
+                if old is None:
+                    raise AuditKeyError(
+                        f"the audit log is signed with key {last.key_id}; to rotate, give that key in "
+                        "CPC_AUDIT_KEY_PREVIOUS with the new one in CPC_AUDIT_KEY"
+                    )
+                cross = sign(old, body)
             s.add(
                 AuditRow(
                     seq=seq,
@@ -56,6 +86,9 @@ class AuditRepository(Repository):
                     detail=stored_detail,
                     prev_hash=prev,
                     hash=digest,
+                    mac=mac,
+                    key_id=kid,
+                    cross_mac=cross,
                 )
             )
             s.merge(AuditHeadRow(id=1, seq=seq, hash=digest))
@@ -68,6 +101,9 @@ class AuditRepository(Repository):
             detail=hashed_detail,
             prev_hash=prev,
             hash=digest,
+            mac=mac,
+            key_id=kid,
+            cross_mac=cross,
         )
 
     def audit_entries(self, reference: str | None = None) -> Sequence[AuditEntry]:
@@ -77,6 +113,12 @@ class AuditRepository(Repository):
             query = query.where(AuditRow.reference == reference)
         with self._read() as s:
             return [_audit(r) for r in s.scalars(query)]
+
+    def audit_last(self) -> AuditEntry | None:
+        """The newest entry (the head a checkpoint records), or None for an empty log."""
+        with self._read() as s:
+            row = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
+            return None if row is None else _audit(row)
 
     def audit_head(self) -> tuple[int, str] | None:
         """The anchored (seq, hash) of the newest entry, or None for an empty log."""

@@ -182,6 +182,9 @@ def _audit(row: AuditRow) -> AuditEntry:
         detail=json.loads(row.detail),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        mac=row.mac,
+        key_id=row.key_id,
+        cross_mac=row.cross_mac,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, make_url
 
+from casework.audit_mac import AuditKeys
 from store.audit_log import AuditRepository
 from store.case_records import CaseRecordRepository
 from store.conferences import ConferenceRepository
@@ -42,7 +43,10 @@ class SqlStore(
     or deletes an entry.
     """
 
-    def __init__(self, url_or_engine: str | URL | Engine, **engine_options: Any) -> None:
+    def __init__(
+        self, url_or_engine: str | URL | Engine, audit_keys: AuditKeys | None = None, **engine_options: Any
+    ) -> None:
+        self._audit_keys = audit_keys
         if isinstance(url_or_engine, Engine):
             backend = url_or_engine.dialect.name
         else:

@@ -1,0 +1,175 @@
+"""The keyed audit chain: what makes a rewrite by someone with database access show.
+
+The unkeyed hash chain (casework.audit) catches a careless edit, but anyone who can write to the
+database can recompute it. Each entry therefore also carries an HMAC-SHA-256 of its content and the
+previous entry's MAC, under a key that lives only in the environment (never in the database). A
+rewritten row cannot be re-signed without the key; a deleted tail, or a log emptied altogether, is
+caught by the checkpoints written outside the database (the head's position and MAC at a moment).
+
+Rotating the key starts a new segment: its first entry is signed by the new key and, as ``cross_mac``,
+by the old one, so the two segments are provably one log. Verification names the first position
+that disagrees, which is what a complaints manager must be able to tell the Ombudsman.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from casework.errors import CaseworkError
+from casework.records import AuditEntry
+
+MAC_GENESIS = "0" * 64
+
+
+class AuditKeyError(CaseworkError):
+    """The audit key is missing, too short, or the one the log needs is not given."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditKeys:
+    """The current key and any earlier ones (needed to verify older segments and to rotate)."""
+
+    current: bytes
+    previous: tuple[bytes, ...] = ()
+
+    def __post_init__(self) -> None:
+        for k in (self.current, *self.previous):
+            if len(k) < 32:
+                raise AuditKeyError("an audit key must be at least 32 bytes; generate one with: openssl rand -hex 32")
+
+    @property
+    def current_id(self) -> str:
+        return key_id(self.current)
+
+    def by_id(self) -> dict[str, bytes]:
+        return {key_id(k): k for k in (self.current, *self.previous)}
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The head as it was at a moment, kept outside the database."""
+
+    seq: int
+    mac: str
+    at: datetime
+    key_id: str
+
+
+def key_id(key: bytes) -> str:
+    """A name for a key that reveals nothing of it: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(b"cpc-audit-key-id:" + key).hexdigest()[:16]
+
+
+def _time(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def mac_body(
+    seq: int, at: datetime, actor: str, action: str, reference: str, detail: Mapping[str, Any], prev_mac: str, kid: str
+) -> bytes:
+    """The canonical bytes signed: every field, the previous MAC and the key's id."""
+    return json.dumps(
+        {
+            "seq": seq,
+            "at": _time(at),
+            "actor": actor,
+            "action": action,
+            "reference": reference,
+            "detail": detail,
+            "prev_mac": prev_mac,
+            "key_id": kid,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+        default=str,
+    ).encode("ascii")
+
+
+def sign(key: bytes, body: bytes) -> str:
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _body_of(e: AuditEntry, prev_mac: str) -> bytes:
+    assert e.key_id is not None
+    return mac_body(e.seq, e.at, e.actor, e.action, e.reference, e.detail, prev_mac, e.key_id)
+
+
+@dataclass(slots=True)
+class MacReport:
+    """What verification found: problems in order, each naming its position, and the counts."""
+
+    problems: list[str]
+    entries: int = 0
+    keyed: int = 0
+    segments: int = 0
+    checkpoints: int = 0
+    last_seq: int = 0
+    last_mac: str = MAC_GENESIS
+
+
+def verify_macs(entries: Iterable[AuditEntry], keys: AuditKeys, checkpoints: Sequence[Checkpoint] = ()) -> MacReport:
+    """Check every entry's MAC and link, streaming (constant memory), then every checkpoint.
+
+    Entries written before the keyed chain began (no MAC) may only come first; after the first keyed
+    entry, an entry without a MAC is a failure.
+    """
+    known = keys.by_id()
+    report = MacReport([])
+    by_seq = {c.seq: c for c in checkpoints}
+    seen_checkpoints: set[int] = set()
+    prev_mac = MAC_GENESIS
+    prev_kid: str | None = None
+    expected_seq = 1
+    for e in entries:
+        report.entries += 1
+        if e.seq != expected_seq:
+            report.problems.append(f"position {expected_seq}: entry missing or moved (found {e.seq} there)")
+            expected_seq = e.seq
+        if e.mac is None:
+            if report.keyed:
+                report.problems.append(f"position {e.seq}: entry has no MAC after the keyed chain began")
+        else:
+            report.keyed += 1
+            key = known.get(e.key_id or "")
+            if key is None:
+                report.problems.append(f"position {e.seq}: signed with key {e.key_id}, which was not given")
+            elif not hmac.compare_digest(sign(key, _body_of(e, prev_mac)), e.mac):
+                report.problems.append(
+                    f"position {e.seq}: MAC does not match (edited, moved or re-signed without the key)"
+                )
+            if e.key_id != prev_kid:
+                report.segments += 1
+                if prev_kid is not None:
+                    old = known.get(prev_kid)
+                    if old is None:
+                        report.problems.append(f"position {e.seq}: key rotated from {prev_kid}, which was not given")
+                    elif e.cross_mac is None or not hmac.compare_digest(sign(old, _body_of(e, prev_mac)), e.cross_mac):
+                        report.problems.append(f"position {e.seq}: new key's segment is not signed by the old key")
+            prev_kid = e.key_id
+            prev_mac = e.mac
+        cp = by_seq.get(e.seq)
+        if cp is not None:
+            seen_checkpoints.add(e.seq)
+            if e.mac is None or not hmac.compare_digest(cp.mac, e.mac):
+                report.problems.append(f"position {e.seq}: differs from the checkpoint written {_time(cp.at)}")
+        expected_seq += 1
+    report.last_seq = expected_seq - 1
+    report.last_mac = prev_mac
+    report.checkpoints = len(checkpoints)
+    for cp in sorted(checkpoints, key=lambda c: c.seq):
+        if cp.seq not in seen_checkpoints and cp.seq > report.last_seq:
+            report.problems.append(
+                f"position {report.last_seq + 1}: the log ends at {report.last_seq} but a checkpoint written "
+                f"{_time(cp.at)} recorded {cp.seq} entries (entries removed)"
+            )
+            break
+    return report
