@@ -8,7 +8,9 @@ a wall-clock time the autumn clock change makes ambiguous or the spring one skip
 conference before the uphold, a birth before the pre-birth conference, and discretion for a rule that
 is not a window; a bad line of ``--events-file`` is named as PATH:LINE. The
 administration and case commands (people, conferences, corrections) are in :mod:`app.cli_case`; a
-correction that casework refuses gets one line with its message and exit code 1.
+correction that casework refuses gets one line with its message and exit code 1. Settings that may
+not be loaded (a secret in ``.env``: app.settings) get one line and exit code 2, whichever command
+loads them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
+from app.errors import SettingsError
 from casework.clock import LONDON, parse_given, parse_time
 from casework.errors import CaseworkError, EventNotUsed, EventOrderError, UnknownArea
 from casework.event_checks import Given, check_discretion, check_event, check_sequence
@@ -356,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except (CliError, CaseworkError, StoreError) as exc:
+    except (CliError, CaseworkError, StoreError, SettingsError) as exc:
         print(f"cpc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except FileNotFoundError as exc:

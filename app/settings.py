@@ -1,18 +1,45 @@
-"""Configuration from the environment (and a local ``.env``); secrets come only from here."""
+"""Configuration from the environment and a local ``.env``; secrets from the environment only.
+
+A ``.env`` file sits in a working directory, where it is easily copied, committed, attached to a
+ticket or read by anyone with the checkout; the environment of the running process (an App Service
+setting, a Key Vault reference, a systemd credential) is where a deployment keeps its secrets. So a
+``.env`` may carry ordinary settings, and :func:`load_settings` refuses to start when it carries a
+secret (:data:`SECRET_VARIABLES`, or a database URL with a password in it), naming the variable in
+one line. The same secret in the environment is accepted.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.errors import SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "CPC_"
+
+# ``json_schema_extra`` of a field whose value is a secret: it may come from the environment only.
+SECRET: dict[str, Any] = {"secret": True}
+
+# Secrets with no field (yet) that a ``.env`` must not carry either: the audit log's key, and the file
+# holding it, are being added to the settings separately; naming them here refuses them from the start.
+# When their fields arrive, mark them SECRET as well (SECRET_VARIABLES drops the repeat).
+_SECRETS_WITHOUT_FIELD = ("CPC_AUDIT_KEY", "CPC_AUDIT_KEY_FILE")
+
+
+class SecretInEnvFile(SettingsError):
+    """A secret was set in ``.env``; it belongs in the environment (the CLI prints it, exit 2)."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CPC_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     database_url: str = Field(
         default=f"sqlite:///{ROOT / 'var' / 'cpc.sqlite3'}",
@@ -47,7 +74,9 @@ class Settings(BaseSettings):
 
     # Teams / Bot Framework. An empty app id means no authentication, allowed on loopback only.
     app_id: str = Field(default="", description="Microsoft App ID of the bot (Entra app registration)")
-    app_password: str = Field(default="", description="client secret of the bot's app registration")
+    app_password: str = Field(
+        default="", description="client secret of the bot's app registration", json_schema_extra=SECRET
+    )
     app_tenant_id: str = Field(default="", description="tenant id for a SingleTenant bot")
     app_type: str = Field(default="SingleTenant", description="SingleTenant, MultiTenant or UserAssignedMSI")
     host: str = Field(default="127.0.0.1", description="address `cpc serve` binds to")
@@ -75,7 +104,9 @@ class Settings(BaseSettings):
     # outbox is used (.ics/.eml under outbox_dir) and slot finding sees only the bot's own bookings.
     graph_tenant_id: str = Field(default="", description="Entra tenant id of the Graph app registration")
     graph_client_id: str = Field(default="", description="client (application) id of the Graph app registration")
-    graph_client_secret: str = Field(default="", description="client secret (from the environment only)")
+    graph_client_secret: str = Field(
+        default="", description="client secret (from the environment only)", json_schema_extra=SECRET
+    )
     graph_certificate_path: str = Field(default="", description="PEM/PFX certificate for CertificateCredential")
     graph_use_managed_identity: bool = Field(default=False, description="use DefaultAzureCredential (managed identity)")
     graph_base_url: str = Field(
@@ -111,5 +142,90 @@ class Settings(BaseSettings):
         return [Path(p) for p in self.procedures_dir.split(":") if p.strip()]
 
 
+def _is_secret(extra: object) -> bool:
+    return isinstance(extra, dict) and extra.get("secret") is True
+
+
+# Every environment variable whose value is a secret: the fields marked SECRET, then those to come.
+SECRET_VARIABLES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            f"{ENV_PREFIX}{name}".upper()
+            for name, field in Settings.model_fields.items()
+            if _is_secret(field.json_schema_extra)
+        ]
+        + list(_SECRETS_WITHOUT_FIELD)
+    )
+)
+DATABASE_URL_VARIABLE = f"{ENV_PREFIX}database_url".upper()
+
+
+def env_files() -> list[Path]:
+    """The ``.env`` files :class:`Settings` reads, resolved as pydantic-settings resolves them.
+
+    ``env_file`` is a path (or several) relative to the working directory, used when it is a file;
+    with no ``env_file_depth`` set no parent directory is searched.
+    """
+    configured = Settings.model_config.get("env_file")
+    if configured is None:
+        return []
+    names: Iterable[str | Path] = [configured] if isinstance(configured, str | Path) else configured
+    return [path for path in (Path(name).expanduser() for name in names) if path.is_file()]
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return bool(make_url(url).password)
+    except ArgumentError:
+        return False  # not a URL at all: the engine names that when it is used, not as a secret
+
+
+def secrets_in(path: Path) -> list[str]:
+    """The secret variables set (to something non-empty) in one ``.env`` file, as they are spelt there.
+
+    Names are matched without regard to case, as the settings read them (``case_sensitive`` is off).
+    A database URL counts when it has a password in it; one without (SQLite, peer or ``.pgpass``
+    authentication) is an ordinary setting.
+    """
+    encoding = Settings.model_config.get("env_file_encoding") or "utf-8"
+    found = []
+    for name, value in dotenv_values(path, encoding=encoding).items():
+        if not value:
+            continue
+        if name.upper() in SECRET_VARIABLES or (name.upper() == DATABASE_URL_VARIABLE and _has_password(value)):
+            found.append(name)
+    return found
+
+
+def _secret_message(path: Path, found: list[str]) -> str:
+    """One line naming each secret found, never its value."""
+    labels = [f"the password in {n}" if n.upper() == DATABASE_URL_VARIABLE else n for n in found]
+    if len(labels) == 1:
+        return (
+            f"{labels[0]} is a secret and may not be set in {path}; "
+            "set it in the environment (or a Key Vault reference) instead"
+        )
+    names = f"{', '.join(labels[:-1])} and {labels[-1]}"
+    return (
+        f"{names} are secrets and may not be set in {path}; "
+        "set them in the environment (or Key Vault references) instead"
+    )
+
+
+def refuse_secrets_in_env_files() -> None:
+    """Raise :class:`SecretInEnvFile` if a ``.env`` the settings read sets a secret (the same in the
+    environment is fine: pydantic-settings would read both, so the file is checked on its own)."""
+    for path in env_files():
+        found = secrets_in(path)
+        if found:
+            raise SecretInEnvFile(_secret_message(path.resolve(), found))
+
+
 def load_settings() -> Settings:
+    """The settings of this process, after refusing a ``.env`` that carries a secret.
+
+    Every command (``cpc serve`` among them) loads its settings here, so a secret left in ``.env``
+    stops it before it opens a database or binds a port.
+    """
+    refuse_secrets_in_env_files()
     return Settings()
