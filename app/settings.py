@@ -30,8 +30,13 @@ SECRET: dict[str, Any] = {"secret": True}
 
 # Secrets with no field (yet) that a ``.env`` must not carry either: the audit log's key, and the file
 # holding it, are being added to the settings separately; naming them here refuses them from the start.
-# When their fields arrive, mark them SECRET as well (SECRET_VARIABLES drops the repeat).
-_SECRETS_WITHOUT_FIELD = ("CPC_AUDIT_KEY", "CPC_AUDIT_KEY_FILE")
+# The audit keys are read from the environment by store.audit_keys, never through Settings.
+_SECRETS_WITHOUT_FIELD = (
+    "CPC_AUDIT_KEY",
+    "CPC_AUDIT_KEY_FILE",
+    "CPC_AUDIT_KEY_PREVIOUS",
+    "CPC_AUDIT_KEY_PREVIOUS_FILE",
+)
 
 
 class SecretInEnvFile(SettingsError):
