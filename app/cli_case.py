@@ -129,12 +129,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _withdrawals(store: SqlStore, reference: str) -> dict[int, str]:
-    """Event id -> who withdrew it, when and why, from the corrections' audit entries."""
+    """Event id -> who withdrew it and when (the corrections' audit entries), and why (the reason kept in
+    its record, as the audit entry holds only its hash)."""
+    why = {t.record_id: t.text for t in store.free_texts(reference) if t.field == "correction-reason"}
     out: dict[int, str] = {}
     for e in store.audit_entries(reference):
         event_id = e.detail.get("event_id") if e.action == "case.corrected" else None
         if isinstance(event_id, int):
-            out[event_id] = f"withdrawn {spoken(e.at)} by {e.actor}: {e.detail.get('reason', '')}"
+            out[event_id] = f"withdrawn {spoken(e.at)} by {e.actor}: {why.get(event_id, '')}"
     return out
 
 
@@ -229,3 +231,6 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse
     cc.add_argument("--reason", required=True, metavar="TEXT", help="why it was wrong (no names)")
     cc.add_argument("--as", dest="as_", required=True, metavar="PERSON_ID", help="who is correcting (entitled)")
     cc.set_defaults(func=cmd_case_correct)
+    from app.cli_privacy import add_parsers as add_privacy_parsers
+
+    add_privacy_parsers(sub, cs_sub)

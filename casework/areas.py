@@ -69,6 +69,9 @@ class Area:
     extra_events: tuple[str, ...] = ()
     closure_days: frozenset[date] = frozenset()
     hours_mean_working_days: bool = False
+    # How long a closed case's free text is kept (``[area] retention``, default 6 years: see
+    # casework.commands.privacy), after which ``cpc retention apply`` removes it.
+    retention_months: int = 72
     meetings: Mapping[str, tuple[date, ...]] = field(default_factory=dict)
     panel: PanelRules | None = None
     criteria: tuple[Criterion, ...] = ()

@@ -112,6 +112,13 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
     if nation not in NATIONS:
         c.add("area.nation", f"one of {', '.join(NATIONS)} (whose bank holidays apply)")
     closures = read_dates(c, head.get("closure_days", []), "area.closure_days")
+    retention_months = parent.retention_months if parent else 72
+    if "retention" in head:
+        period = read_period(c, head["retention"], "area.retention")
+        if period is not None and period.unit != "months":
+            c.add("area.retention", "a period in months or years, such as '6 years'")
+        elif period is not None:
+            retention_months = period.amount
     hours_wd = head.get("hours_mean_working_days", parent.hours_mean_working_days if parent else False)
     if not isinstance(hours_wd, bool):
         c.add("area.hours_mean_working_days", "true or false")
@@ -194,6 +201,7 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
             extra_events=extra_events,
             closure_days=frozenset(closures) | (parent.closure_days if parent else frozenset()),
             hours_mean_working_days=hours_wd,
+            retention_months=retention_months,
             meetings=meetings,
             panel=panel,
             criteria=tuple(criteria),

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from casework.free_text import FreeText
 from casework.records import (
     Attendee,
     AuditEntry,
@@ -128,6 +129,11 @@ class CaseStore(OutboundQueue, Protocol):
     """Persistence of people, conferences, dissents, complaints, events and the audit log."""
 
     def unit_of_work(self) -> UnitOfWork: ...
+
+    # free text (casework.free_text): kept in its record, only its hash in the audit log
+    def add_case_text(self, reference: str, field: str, record_id: int, text: str) -> None: ...
+    def free_texts(self, reference: str) -> list[FreeText]: ...
+    def replace_free_text(self, reference: str, field: str, record_id: int, text: str) -> bool: ...
 
     # people and roles
     def upsert_person(self, person: Person) -> Person: ...

@@ -15,6 +15,7 @@ from casework.commands.corrections import CorrectionCommands
 from casework.commands.dissent import MAX_TEXT, MIN_REASON, DissentCommands
 from casework.commands.duty import DutyCommands
 from casework.commands.meetings import MeetingCommands
+from casework.commands.privacy import PrivacyCommands
 from casework.commands.registry import RegistryCommands
 from casework.queries import CaseQueries
 from casework.records import Notice
@@ -29,6 +30,7 @@ class Casework(
     CorrectionCommands,
     DutyCommands,
     RegistryCommands,
+    PrivacyCommands,
     CaseQueries,
 ):
     """The casework service: one method per command (``casework.commands``) and the queries."""

@@ -177,6 +177,20 @@ class ComplaintRow(Base):
     repeat: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CaseTextRow(Base):
+    """Free text that belongs to a record but has no column of its own there: a decision's reasons
+    (``record_id`` = the dissent) and a correction's reason (the event withdrawn). The audit entry
+    holds only its hash (casework.free_text), so the text can be redacted or removed."""
+
+    __tablename__ = "case_texts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(), index=True)
+    field: Mapped[str] = mapped_column(String())
+    record_id: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class CaseEventRow(Base):
     """Something that happened to a case, from which timelines are computed."""
 

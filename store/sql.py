@@ -17,6 +17,7 @@ from store.audit_log import AuditRepository
 from store.case_records import CaseRecordRepository
 from store.conferences import ConferenceRepository
 from store.engine import SUPPORTED_BACKENDS, configured_by_us, make_engine
+from store.free_texts import FreeTextRepository
 from store.migrate import upgrade
 from store.notices import NoticeRepository
 from store.people import PeopleRepository
@@ -30,6 +31,7 @@ class SqlStore(
     ConferenceRepository,
     CaseRecordRepository,
     AuditRepository,
+    FreeTextRepository,
     ReminderRepository,
     NoticeRepository,
 ):

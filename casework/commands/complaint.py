@@ -17,6 +17,7 @@ from casework.errors import (
     StaleAction,
 )
 from casework.events import Event, index_events
+from casework.free_text import text_hash
 from casework.lifecycle.complaint import check_complaint_step
 from casework.permissions import (
     COMPLAINT_ROLES,
@@ -201,6 +202,7 @@ class ComplaintCommands(CaseworkBase):
                 "complainant": complainant_role,
                 "grounds": grounds,
                 "received": to_local_iso(received_at) if time_given else received_day.isoformat(),
+                **({"summary_sha256": text_hash(summary)} if summary else {}),
             },
         )
         self.replan_reminders(conference.reference)

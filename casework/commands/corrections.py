@@ -17,6 +17,7 @@ from casework.commands.base import CaseworkBase
 from casework.commands.complaint import complaint_stage
 from casework.commands.dissent import MIN_REASON
 from casework.errors import InvalidInput, NotEntitled, StaleAction
+from casework.free_text import text_hash
 from casework.lifecycle.complaint import check_complaint_withdrawal
 from casework.records import CaseEvent, Conference
 from casework.results import Changed
@@ -113,6 +114,7 @@ class CorrectionCommands(CaseworkBase):
             assert target.id is not None
             if not self.store.withdraw_event(target.id, actor, self.now()):
                 raise StaleAction(f"that step on {conference.reference} was withdrawn a moment ago")
+            self.store.add_case_text(conference.reference, "correction-reason", target.id, reason)
             remaining = {e.name for e in events if e.id != target.id}
             if target.name in complaint_events:
                 self._reopen(conference.reference, target.name, remaining)
@@ -122,7 +124,12 @@ class CorrectionCommands(CaseworkBase):
                 actor,
                 "case.corrected",
                 conference.reference,
-                {"withdrawn": target.name, "event_id": target.id, "at": to_local_iso(target.at), "reason": reason},
+                {
+                    "withdrawn": target.name,
+                    "event_id": target.id,
+                    "at": to_local_iso(target.at),
+                    "reason_sha256": text_hash(reason),
+                },
             )
             self.replan_reminders(conference.reference)
             uow.commit()

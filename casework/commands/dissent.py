@@ -13,6 +13,7 @@ from casework.errors import (
     InvalidInput,
     StaleAction,
 )
+from casework.free_text import text_hash
 from casework.lifecycle.dissent import TRANSITIONS, dissent_transition, is_decided, state_words
 from casework.permissions import (
     DECIDE_ROLES,
@@ -110,7 +111,10 @@ class DissentCommands(CaseworkBase):
         dissent = self.store.add_dissent(Dissent(None, ref, person_id, agency, reason, now, late))
         self._record(ref, "dissent_raised", now, person_id)
         self.store.append_audit(
-            person_id, "dissent.raised", ref, {"dissent": dissent.id, "agency": agency, "late": late}
+            person_id,
+            "dissent.raised",
+            ref,
+            {"dissent": dissent.id, "agency": agency, "late": late, "reason_sha256": text_hash(dissent.reason)},
         )
         self.replan_reminders(ref)
         if conference.chair_id:
@@ -155,7 +159,9 @@ class DissentCommands(CaseworkBase):
                 return Changed(conference.reference, "Your reason is unchanged", (), d)
             if not self.store.amend_dissent(d.id, reason):
                 raise StaleAction("the chair recorded your dissent a moment ago, so its reason can no longer change")
-            self.store.append_audit(person_id, "dissent.amended", d.reference, {"dissent": d.id})
+            self.store.append_audit(
+                person_id, "dissent.amended", d.reference, {"dissent": d.id, "reason_sha256": text_hash(reason)}
+            )
             notices = self._chair_notices(
                 conference, d.id, "chair_prompt", occasion=f"amended-{self.now().isoformat()}"
             )
@@ -289,7 +295,10 @@ class DissentCommands(CaseworkBase):
             if not self.store.transition_dissent(dissent_id, (d.state,), new, now):
                 return self._lost_race(dissent_id, "decline", drawn_state, "Late dissent declined")
             self._close_raised_event(d, actor)
-            self.store.append_audit(actor, "dissent.declined", d.reference, {"dissent": dissent_id, "reasons": reasons})
+            self.store.add_case_text(d.reference, "decision-reasons", dissent_id, reasons)
+            self.store.append_audit(
+                actor, "dissent.declined", d.reference, {"dissent": dissent_id, "reasons_sha256": text_hash(reasons)}
+            )
             self.replan_reminders(d.reference)
             notices = [Notice("decision_made", d.person_id, d.reference, dissent_id)]
             self._notify(notices)
@@ -315,7 +324,10 @@ class DissentCommands(CaseworkBase):
                 summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"
                 return self._lost_race(dissent_id, action, drawn_state, summary)
             self._record(d.reference, f"dissent_{new}", now, actor)
-            self.store.append_audit(actor, f"dissent.{new}", d.reference, {"dissent": dissent_id, "reasons": reasons})
+            self.store.add_case_text(d.reference, "decision-reasons", dissent_id, reasons)
+            self.store.append_audit(
+                actor, f"dissent.{new}", d.reference, {"dissent": dissent_id, "reasons_sha256": text_hash(reasons)}
+            )
             self.replan_reminders(d.reference)
             notices = [Notice("decision_made", d.person_id, d.reference, dissent_id)]
             if conference.chair_id:

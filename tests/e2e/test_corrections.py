@@ -29,6 +29,7 @@ import pytest
 from app import cli_case
 from app.cli import main as cpc_main
 from casework.clock import LONDON, parse_time
+from casework.free_text import text_hash
 from casework.records import StoredReminder
 from store.sql import SqlStore
 from tests.e2e import fakes
@@ -152,7 +153,8 @@ def check_corrected(server: BotServer, channel: fakes.FakeTeamsChannel, before: 
     assert "complaint.stage1_meeting_held" in actions and actions[-1] == "case.corrected", actions
     corrected = entries[-1]
     assert corrected.actor == actor
-    assert corrected.detail["withdrawn"] == "stage1_meeting_held" and corrected.detail["reason"] == REASON
+    assert corrected.detail["withdrawn"] == "stage1_meeting_held"
+    assert corrected.detail["reason_sha256"] == text_hash(REASON) and REASON not in str(corrected.detail)
     assert corrected.detail["at"] == "2026-12-29T10:00:00+00:00"
 
 

@@ -15,6 +15,7 @@ from app import cli_case
 from app.cli import main
 from app.procedures import load_catalogue
 from casework.clock import parse_time
+from casework.free_text import text_hash
 from casework.records import Attendee, Conference, Person
 from casework.service import Casework
 from store.sql import SqlStore, open_store
@@ -157,7 +158,8 @@ def test_case_events_and_correct(db: SqlStore, capsys: pytest.CaptureFixture[str
     )
     assert "stage1_response_sent" not in [e.name for e in db.events_for(REF)]
     (entry,) = [e for e in db.audit_entries(REF) if e.action == "case.corrected"]
-    assert (entry.actor, entry.detail["event_id"], entry.detail["reason"]) == ("oid-cm", response, REASON)
+    assert (entry.actor, entry.detail["event_id"]) == ("oid-cm", response)
+    assert entry.detail["reason_sha256"] == text_hash(REASON) and REASON not in str(entry.detail)
     code, out, _ = cpc(capsys, "case", "events", REF)
     row = out.splitlines()[-1]
     assert row.startswith(f"{response} ") and row.endswith(f"by oid-cm: {REASON}") and " withdrawn " in row
