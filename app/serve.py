@@ -47,7 +47,7 @@ def build(
             f"refusing to start without authentication on {settings.host}: set CPC_APP_ID and CPC_APP_PASSWORD, "
             "or bind to 127.0.0.1"
         )
-    catalogue = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
+    catalogue = load_catalogue(settings.extra_pack_dirs(), settings.meetings, settings.reference_pattern)
     if catalogue.errors:
         raise RefusedToStart(f"{catalogue.errors[0]} (run 'cpc procedures check')")
     digest_at = parse_clock_time(settings.digest_time)
