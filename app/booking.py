@@ -25,7 +25,7 @@ from app.settings import Settings
 from casework.booking import Booker, DeclinePrompt, SlotOffer
 from casework.clock import end_of_day, parse_time, to_local_iso
 from casework.errors import InvalidInput
-from casework.packs import Area
+from casework.packs import Area, typed_reference
 from casework.ports import CaseStore
 from casework.ports_graph import Booking, Calendar, Mailer
 from casework.slots import WorkingHours
@@ -216,7 +216,7 @@ def _open(credential: Any = None) -> _Ctx:
     from store.sql import open_store
 
     settings = load_settings()
-    cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
+    cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings, settings.reference_pattern)
     if cat.errors:
         raise InvalidInput(f"{cat.errors[0]} (run 'cpc procedures check')")
     store = open_store(settings.database_url, **settings.engine_options())
@@ -283,7 +283,7 @@ async def _panel(ctx: _Ctx, args: argparse.Namespace) -> int:
         await ctx.ports.mail.drain()
         print(f"{len(prompts)} prompt(s)")
         return 0
-    ref = args.ref.upper()
+    ref = typed_reference(args.ref, b.areas.values())
     if action == "propose":
         check = b.propose(args.as_, ref, args.purpose, args.member, args.chair, args.line_managed_by or ())
         if check is None:

@@ -50,7 +50,7 @@ def _catalogue_areas() -> dict[str, Area]:
     from app.settings import load_settings
 
     settings = load_settings()
-    cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
+    cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings, settings.reference_pattern)
     if cat.errors:
         raise CliError(f"{cat.errors[0]} (run 'cpc procedures check' for all {len(cat.errors)} problems)")
     return cat.areas
@@ -166,7 +166,7 @@ def cmd_procedures(args: argparse.Namespace) -> int:
     from app.settings import load_settings
 
     settings = load_settings()
-    cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
+    cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings, settings.reference_pattern)
     if args.action == "list":
         for area in sorted(cat.areas.values(), key=lambda a: a.id):
             extends = f" (extends {area.extends})" if area.extends else ""

@@ -20,14 +20,15 @@ from casework.clock import LONDON, parse_given, parse_time, spoken
 from casework.errors import CaseworkError
 from casework.event_checks import Given, check_event, events_used
 from casework.events import Event
+from casework.packs import typed_reference
 from casework.records import Attendee, Conference, Person
-from casework.references import normalise_reference
 from casework.service import Casework
 
 if TYPE_CHECKING:
     from store.sql import SqlStore
 
 EXIT_REFUSED = 1
+DEMO_REFERENCE = "CPC-90001"
 PLAYGROUND_USER = ("00000000-0000-0000-0000-0000000000020", "alexw@example.com", "Alex Wilber")
 
 
@@ -65,8 +66,8 @@ def cmd_people_add(args: argparse.Namespace) -> int:
 
 
 def cmd_conference_add(args: argparse.Namespace) -> int:
-    ref = normalise_reference(args.ref)
     area = _area(args.area)
+    ref = area.reference(args.ref)
     attendees: list[Attendee] = []
     for spec in args.attendee or []:
         pid, sep, agency = spec.partition("=")
@@ -109,10 +110,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     can try every card. Case references only; the demo person is the Playground's fictitious user."""
     store = _opened()
     oid, email, name = PLAYGROUND_USER
-    ref = normalise_reference(args.ref)
+    area = _area(args.area)
+    ref = area.reference(args.ref)
     if store.get_conference(ref) is not None:
         raise CliError(f"conference {ref} already exists; choose another --ref")
-    area = _area(args.area)
     cw = casework(store)
     cw.register_person(
         "cli", Person(oid, email, name, "police"), [("head_of_safeguarding", area.id), ("complaints_manager", area.id)]
@@ -142,7 +143,7 @@ def _withdrawals(store: SqlStore, reference: str) -> dict[int, str]:
 
 def cmd_case_events(args: argparse.Namespace) -> int:
     """Every event of a case with its id (to name in ``cpc case correct``); withdrawn ones marked."""
-    ref = normalise_reference(args.ref)
+    ref = typed_reference(args.ref, _catalogue_areas().values())
     store = _opened()
     if store.get_conference(ref) is None:
         raise CliError(f"there is no conference {ref} on record; check the case reference")
@@ -164,7 +165,7 @@ def cmd_case_correct(args: argparse.Namespace) -> int:
     """Withdraw one recorded event with a reason, as ``--as`` (who must be entitled to correct)."""
     from casework.commands.dissent import MIN_REASON
 
-    ref = normalise_reference(args.ref)
+    ref = typed_reference(args.ref, _catalogue_areas().values())
     if not args.event.strip().isdigit():
         raise CliError(f"--event {args.event!r}: expected an event id, a number (see 'cpc case events {ref}')")
     event_id = int(args.event.strip())
@@ -216,7 +217,7 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse
     ca.set_defaults(func=cmd_conference_add)
 
     de = sub.add_parser("demo", help="a demo case for the Agents Playground's default user")
-    de.add_argument("--ref", default="DEMO-1")
+    de.add_argument("--ref", default=DEMO_REFERENCE)
     de.add_argument("--area", default="sussex")
     de.set_defaults(func=cmd_demo)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from casework.errors import PackError
 from casework.packs import Area, resolve_packs
+from casework.references import BadPattern, check_pattern
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "procedures"
 
@@ -50,8 +51,13 @@ def _meetings_overrides(text: str) -> tuple[dict[str, dict[str, list[date]]], li
         return {}, [PackError("CPC_MEETINGS", "(json)", f'{{"area": {{"list": ["YYYY-MM-DD"]}}}} ({exc})')]
 
 
-def load_catalogue(extra_dirs: Iterable[Path] = (), meetings_json: str = "") -> Catalogue:
-    """Every pack from the built-in directory, then the user's (same id replaces), validated."""
+def load_catalogue(extra_dirs: Iterable[Path] = (), meetings_json: str = "", reference_pattern: str = "") -> Catalogue:
+    """Every pack from the built-in directory, then the user's (same id replaces), validated.
+
+    ``reference_pattern`` (CPC_REFERENCE_PATTERN), when given, is the form of case references in every
+    area: a deployment serves one authority, whose case system numbers its cases whatever procedure
+    the partnership follows, so it overrides the packs' ``reference_pattern``.
+    """
     raws: dict[str, tuple[Mapping[str, Any], str]] = {}
     errors: list[PackError] = []
     for directory in (BUILTIN_DIR, *extra_dirs):
@@ -84,6 +90,12 @@ def load_catalogue(extra_dirs: Iterable[Path] = (), meetings_json: str = "") -> 
             areas[area_id] = replace(areas[area_id], meetings=merged)
         else:
             errors.append(PackError("CPC_MEETINGS", area_id, "the id of a loaded area"))
+    if reference_pattern.strip():
+        try:
+            pattern = check_pattern(reference_pattern)
+            areas = {k: replace(a, reference_pattern=pattern) for k, a in areas.items()}
+        except BadPattern as exc:
+            errors.append(PackError("CPC_REFERENCE_PATTERN", "(regex)", str(exc)))
     warnings: list[str] = []
     for area in areas.values():
         if area.document is None:

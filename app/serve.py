@@ -54,7 +54,7 @@ def build(
             "refusing to start with a bot app id but no audit key: set CPC_AUDIT_KEY (or CPC_AUDIT_KEY_FILE) "
             "in the environment; the development key under var/ is for loopback only"
         )
-    catalogue = load_catalogue(settings.extra_pack_dirs(), settings.meetings)
+    catalogue = load_catalogue(settings.extra_pack_dirs(), settings.meetings, settings.reference_pattern)
     if catalogue.errors:
         raise RefusedToStart(f"{catalogue.errors[0]} (run 'cpc procedures check')")
     digest_at = parse_clock_time(settings.digest_time)

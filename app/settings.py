@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         default="",
         description='JSON: {"area": {"meeting list": ["YYYY-MM-DD", ...]}} added to the packs\' [meetings]',
     )
+    reference_pattern: str = Field(
+        default="",
+        description="regular expression every case reference must match, in every area (this authority's "
+        "own form, e.g. ^LBH/\\d{4}/\\d{3}$); overrides the packs' [area] reference_pattern; "
+        "empty: the packs', else ^CPC-\\d{1,10}$",
+    )
 
     # Teams / Bot Framework. An empty app id means no authentication, allowed on loopback only.
     app_id: str = Field(default="", description="Microsoft App ID of the bot (Entra app registration)")

@@ -193,12 +193,11 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         been rebooked or replaced that id is no longer current and the card is refused as stale.
         """
         from casework.ports_graph import CalendarError
-        from casework.references import normalise_reference
 
         booker = self.booker
         if booker is None:
             raise Bad("panel booking is not configured on this server")
-        ref = normalise_reference(text_of(data, "reference", "the case"))
+        ref = self.casework.reference(text_of(data, "reference", "the case"))
         purpose = text_of(data, "purpose", "the meeting")
         current = await asyncio.to_thread(booker.bookings.current_booking, ref, purpose)
         if current is None or current.transaction_id != text_of(data, "transaction_id", "the booking"):

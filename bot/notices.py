@@ -16,7 +16,7 @@ from casework.service import Casework
 def draw_notice(cw: Casework, notice: Notice) -> tuple[Card, str, str]:
     """Card, email subject and email text for one notice; casework errors mean it cannot be drawn."""
     ref = notice.reference
-    conference = cw.conference(ref)
+    conference = cw.recorded_conference(ref)
     dissent = cw.store.get_dissent(notice.dissent_id) if notice.dissent_id is not None else None
     view = cw.system_view(ref)
     if notice.kind == "chair_prompt" and dissent is not None:

@@ -307,7 +307,7 @@ class Turns:
             ref = view.conference.reference
             return views.result_card("Nothing to record", f"No dissent on {ref} is waiting for the chair.")
         if verb == "open.dissent":
-            ref = reference.upper()
+            ref = cw.reference(reference)
             windows = [(c, due) for c, due in cw.open_windows(me.id) if c.reference == ref]
             if windows:
                 return views.dissent_form(windows)

@@ -8,7 +8,7 @@ plans and its complaint lifecycle. Parsing and validating the TOML that becomes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -18,6 +18,7 @@ from casework.citations import Document
 from casework.errors import UnknownProcess
 from casework.events import CANONICAL_EVENTS
 from casework.lifecycle.spec import DEFAULT_LIFECYCLE, ComplaintLifecycle
+from casework.references import DEFAULT_PATTERN, normalise_reference
 from casework.reminder_plans import DEFAULT_SETTINGS, ReminderSettings
 from casework.rules import PROCESSES, Rule
 
@@ -90,6 +91,9 @@ class Area:
     document: Document | None = None
     own_documents: tuple[str, ...] = ()
     documents: Mapping[str, Document] = field(default_factory=dict)
+    # The form of this authority's case references (casework.references): [area] reference_pattern,
+    # inherited from the parent pack, else CPC- and digits; CPC_REFERENCE_PATTERN overrides it.
+    reference_pattern: str = DEFAULT_PATTERN
 
     # Derived once per area (cached_property writes the instance dict, which a frozen dataclass allows):
     # a timeline is evaluated thousands of times against the same area.
@@ -115,7 +119,17 @@ class Area:
             raise UnknownProcess(process, self.id, list(self.processes))
         return rules
 
+    def reference(self, text: str) -> str:
+        """A reference of this area's form, upper-cased; ``BadReference`` (showing the form) otherwise."""
+        return normalise_reference(text, self.reference_pattern)
+
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id; ``rule#n`` (the n-th occurrence of a repeating rule) gives its rule."""
         base = rule_id.partition("#")[0]
         return next((r for r in self.rules if r.id == base), None)
+
+
+def typed_reference(text: str, areas: Iterable[Area]) -> str:
+    """A reference typed before its conference is found (so its area is not known): it must be of the
+    form of one of the areas', so that a name typed as a reference is refused before any lookup."""
+    return normalise_reference(text, [a.reference_pattern for a in areas])

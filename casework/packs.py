@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from casework.areas import AGENCY_TYPES, Area, Criterion, PanelRules
+from casework.areas import AGENCY_TYPES, Area, Criterion, PanelRules, typed_reference
 from casework.calendar import NATIONS
 from casework.citations import SAFE_URL, Document
 from casework.errors import PackError
@@ -25,10 +25,11 @@ from casework.events import CANONICAL_EVENTS
 from casework.lifecycle.spec import parse_lifecycle
 from casework.pack_fields import Collector, read_dates, read_period, read_str
 from casework.pack_rules import parse_rule
+from casework.references import DEFAULT_PATTERN, BadPattern, check_pattern
 from casework.reminder_pack import parse_reminders
 from casework.rules import Rule
 
-__all__ = ["AGENCY_TYPES", "Area", "Criterion", "PanelRules", "build_area", "resolve_packs"]
+__all__ = ["AGENCY_TYPES", "Area", "Criterion", "PanelRules", "build_area", "resolve_packs", "typed_reference"]
 
 
 def _panel(c: Collector, raw: Any) -> PanelRules | None:
@@ -93,6 +94,23 @@ def _document(c: Collector, head: Mapping[str, Any], seed: str | None, parent: A
     return Document(key, title, url)
 
 
+def _reference_pattern(c: Collector, head: Mapping[str, Any], parent: Area | None) -> str:
+    """``[area] reference_pattern``: the regular expression this authority's case references match
+    (the parent's when not given, else CPC- and digits)."""
+    inherited = parent.reference_pattern if parent else DEFAULT_PATTERN
+    raw = head.get("reference_pattern")
+    if raw is None:
+        return inherited
+    if not isinstance(raw, str):
+        c.add("area.reference_pattern", "a regular expression a whole case reference must match, as a string")
+        return inherited
+    try:
+        return check_pattern(raw)
+    except BadPattern as exc:
+        c.add("area.reference_pattern", str(exc))
+        return inherited
+
+
 def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) -> tuple[Area | None, list[PackError]]:
     """Validate and build one pack. ``parent`` is the resolved pack named by ``area.extends``.
 
@@ -108,6 +126,7 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
     name = read_str(c, head, "name", "area")
     seed = read_str(c, head, "seed", "area")
     document = _document(c, head, seed, parent)
+    reference_pattern = _reference_pattern(c, head, parent)
     nation = head.get("nation", parent.nation if parent else None)
     if nation not in NATIONS:
         c.add("area.nation", f"one of {', '.join(NATIONS)} (whose bank holidays apply)")
@@ -212,6 +231,7 @@ def build_area(raw: Mapping[str, Any], origin: str, parent: Area | None = None) 
             document=document,
             own_documents=tuple(dict.fromkeys(own)),
             documents=documents,
+            reference_pattern=reference_pattern,
         ),
         [],
     )

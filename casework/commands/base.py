@@ -14,7 +14,7 @@ from casework.errors import (
     UnknownPerson,
 )
 from casework.events import Event
-from casework.packs import Area
+from casework.packs import Area, typed_reference
 from casework.permissions import (
     may_view,
 )
@@ -27,7 +27,6 @@ from casework.records import (
     Person,
     PlanChange,
 )
-from casework.references import normalise_reference
 from casework.reminders import Recipients, plan_case, roles_needed
 from casework.results import CaseView
 from casework.rules import Rule
@@ -48,6 +47,12 @@ class CaseworkBase:
 
     # ------------------------------------------------------------------ lookups
 
+    def reference(self, text: str) -> str:
+        """A reference as typed, upper-cased: before its conference is found its area is not known,
+        so it must be of the form of one of the areas' (``BadReference``, showing the forms, otherwise);
+        a name typed as a reference is refused before any lookup."""
+        return typed_reference(text, self.areas.values())
+
     def person(self, person_id: str) -> Person:
         p = self.store.get_person(person_id)
         if p is None:
@@ -55,10 +60,15 @@ class CaseworkBase:
         return p
 
     def conference(self, reference: str) -> Conference:
-        ref = normalise_reference(reference)
-        c = self.store.get_conference(ref)
+        """The conference of a typed reference (checked for its form first)."""
+        return self.recorded_conference(self.reference(reference))
+
+    def recorded_conference(self, reference: str) -> Conference:
+        """The conference of a reference the system recorded (a dissent's, a notice's): not checked for
+        its form, so that a case registered before the authority changed its pattern is still served."""
+        c = self.store.get_conference(reference)
         if c is None:
-            raise UnknownConference(ref)
+            raise UnknownConference(reference)
         return c
 
     def area_of(self, conference: Conference) -> Area:
@@ -130,7 +140,8 @@ class CaseworkBase:
         cancelled and its sent cards marked for a "met" update; a moved date moves its reminders;
         rows already sent are never sent again (the store keeps them by idempotency key).
         """
-        case = self.store.load_case(normalise_reference(reference))
+        # Every caller passes a recorded reference, not a typed one: not checked for its form.
+        case = self.store.load_case(reference)
         if case is None or case.conference.area not in self.areas:
             return PlanChange()
         conference = case.conference
@@ -197,10 +208,12 @@ class CaseworkBase:
     # ------------------------------------------------------------------ views
 
     def _case(self, reference: str) -> CaseFile:
-        ref = normalise_reference(reference)
-        case = self.store.load_case(ref)
+        return self._recorded_case(self.reference(reference))
+
+    def _recorded_case(self, reference: str) -> CaseFile:
+        case = self.store.load_case(reference)
         if case is None:
-            raise UnknownConference(ref)
+            raise UnknownConference(reference)
         return case
 
     def view(self, actor: str, reference: str) -> CaseView:
@@ -215,7 +228,7 @@ class CaseworkBase:
 
     def system_view(self, reference: str) -> CaseView:
         """The case as the system sees it, for drawing notices whose recipients casework chose."""
-        return self._view(self._case(reference))
+        return self._view(self._recorded_case(reference))
 
     def _view(self, case: CaseFile) -> CaseView:
         conference = case.conference

@@ -216,7 +216,7 @@ class DissentCommands(CaseworkBase):
         d = self.store.get_dissent(dissent_id)
         if d is None:
             raise InvalidInput(f"there is no dissent {dissent_id} on record")
-        return d, self.conference(d.reference)
+        return d, self.recorded_conference(d.reference)
 
     @staticmethod
     def _repeat(d: Dissent, action: str, drawn_state: str) -> bool:

@@ -18,7 +18,6 @@ from casework.clock import to_local_iso
 from casework.commands.base import CaseworkBase
 from casework.errors import AlreadyDone, InvalidInput, UnknownArea
 from casework.records import CONFERENCE_TYPES, ROLES, CaseEvent, Conference, Person, RoleGrant
-from casework.references import normalise_reference
 from casework.results import Changed
 
 EVERY_AREA = "*"
@@ -64,11 +63,14 @@ class RegistryCommands(CaseworkBase):
         self, actor: str, conference: Conference, detail: Mapping[str, Any] | None = None
     ) -> Changed:
         """Add a conference: its record, an event for each of its dates (scheduled, held, ended), its
-        reminder plan and an audit entry (with ``detail`` added), together."""
-        ref = normalise_reference(conference.reference)
-        conference = replace(conference, reference=ref)
-        if conference.area not in self.areas:
+        reminder plan and an audit entry (with ``detail`` added), together. Its reference must be of
+        the form of its area's (``[area] reference_pattern``, or ``CPC_REFERENCE_PATTERN``)."""
+        area = self.areas.get(conference.area)
+        if area is None:
             raise UnknownArea(conference.area, list(self.areas))
+        # Of the form of this area's references (BadReference, showing it, otherwise): never a name.
+        ref = area.reference(conference.reference)
+        conference = replace(conference, reference=ref)
         if conference.type not in CONFERENCE_TYPES:
             raise InvalidInput(f"conference type {conference.type!r}: expected one of {', '.join(CONFERENCE_TYPES)}")
         held, ended = conference.held_at, conference.ended_at

@@ -225,6 +225,21 @@ def test_malformed_commands_get_the_right_form(server: BotServer, channel: fakes
     assert "case reference" in texts_to(channel, "a:oid-pc")[-1]
 
 
+def test_a_name_typed_as_a_reference_is_refused_in_a_short_reply(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    refused = (
+        "that is not a case reference of this authority: references look like CPC- followed by digits, "
+        r"for example CPC-123 (pattern ^CPC-\d{1,10}$); names are never used"
+    )
+    for typed in ("dissent SMITH-2015 The threshold for a plan is not met", "status JANE-SMITH-1", "decide Smith2"):
+        say(server, channel, "oid-pc", typed)
+        assert texts_to(channel, "a:oid-pc")[-1] == refused, typed
+    assert server.store is not None
+    assert [e.action for e in server.store.audit_entries()] == []
+    assert server.store.dissents_for("CPC-123") == []
+
+
 def test_meeting_chat_link_then_dissent_without_reference(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
     chat = "19:meeting_xyz@thread.v2"
     say(server, channel, "oid-chair", "conference link CPC-123", conv=chat, conversation_type="groupChat")

@@ -43,7 +43,7 @@ from tests.e2e.test_bot_flows import card_text, find_action
 from tests.e2e.test_reminder_delivery import conversation_ref
 
 PROFESSIONALS = [f"pro{i}" for i in range(20)]
-CONFERENCES = [f"CPC-K{i}" for i in range(1, 6)]
+CONFERENCES = [f"CPC-70{i}" for i in range(1, 6)]
 KILLS = 5
 SENDERS = 4
 REASON = "Threshold for a plan is not met on the evidence given"
@@ -288,12 +288,12 @@ def test_killed_after_the_commit_and_before_the_send_the_prompt_arrives_once(bac
             prepare(store, channel)
             server = Serve(db, tmp_path, "hold")
             server.wait_healthy()
-            r = post(server.port, dissent(channel, "pro0", "CPC-K1"))
+            r = post(server.port, dissent(channel, "pro0", "CPC-701"))
             assert r.status in (200, 201)
             # The dissent is committed and its reply sent; the sweep woken by the turn is sending the
             # chair's prompt, and the channel does not answer.
             wait_until(lambda: channel.held >= 1, 30, "the chair's prompt to be posted")
-            (notice,) = store.notices_for("CPC-K1")
+            (notice,) = store.notices_for("CPC-701")
             assert notice.state == "pending" and f":{server.proc.pid}:" in (notice.lease_owner or "")
             dead = server.kill()
             channel.release()
@@ -302,10 +302,10 @@ def test_killed_after_the_commit_and_before_the_send_the_prompt_arrives_once(bac
             server.start()
             server.wait_healthy()
             wait_until(lambda: pending_notices(store) == 0, 60, "the prompt to be sent again")
-            (sent,) = store.notices_for("CPC-K1")
+            (sent,) = store.notices_for("CPC-701")
             assert sent.state == "sent" and sent.channel == "teams"
             assert prompts(channel) == {notice.dissent_id: 1}
-            assert parts(store)[("pro0", "CPC-K1")].whole
+            assert parts(store)[("pro0", "CPC-701")].whole
             audit_verifies(db, tmp_path)
         finally:
             if server is not None:

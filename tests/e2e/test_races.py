@@ -69,7 +69,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             store.grant_role(RoleGrant("hos", "head_of_safeguarding", "sussex"))
             store.grant_role(RoleGrant("cm", "complaints_manager", "sussex"))
             held = datetime.now(UTC) - timedelta(hours=1)
-            for ref in ("CPC-R1", "CPC-R2", "CPC-R3", "CPC-R4"):
+            for ref in ("CPC-601", "CPC-602", "CPC-603", "CPC-604"):
                 attendees = (Attendee("pc", "police"), Attendee("nurse", "health"))
                 store.add_conference(
                     Conference(ref, "sussex", "initial", held_at=held, chair_id="chair", attendees=attendees)
@@ -183,14 +183,14 @@ def dissent_race(cluster: Cluster, pid: str, reference: str) -> list[str]:
 
 
 def test_the_same_dissent_twenty_times_at_once_is_one_dissent(cluster: Cluster) -> None:
-    assert dissent_race(cluster, "pc", "CPC-R1") == []
+    assert dissent_race(cluster, "pc", "CPC-601") == []
 
 
 def test_a_first_message_sent_twenty_times_at_once_is_answered_every_time(cluster: Cluster) -> None:
     """The nurse's first message to the bot: where to reach her is stored by the first turn that gets there."""
     # Where to reach her is an upsert (store/people.py save_conversation_ref): two first turns of one
     # person cannot both insert, so no turn fails.
-    assert dissent_race(cluster, "nurse", "CPC-R4") == []
+    assert dissent_race(cluster, "nurse", "CPC-604") == []
     assert not any("turn failed" in log.read_text() for log in logs(cluster))
 
 
@@ -205,9 +205,9 @@ def first_answer_or_known_bug(got: Counter[str], first: str, bug: str) -> None:
 
 
 def test_the_chairs_record_button_twenty_times_at_once_records_once(cluster: Cluster) -> None:
-    raised = cluster.casework.raise_dissent("nurse", "CPC-R2", "The plan does not address the risk at home")
+    raised = cluster.casework.raise_dissent("nurse", "CPC-602", "The plan does not address the risk at home")
     did = raised.dissent.id
-    wait_until(lambda: delivered(cluster, "CPC-R2"), 60, "the chair's prompt to go out")
+    wait_until(lambda: delivered(cluster, "CPC-602"), 60, "the chair's prompt to go out")
     prompt = next(
         c
         for c in cards_to(cluster.channel, "a:chair")
@@ -218,19 +218,19 @@ def test_the_chairs_record_button_twenty_times_at_once_records_once(cluster: Clu
     got = answers(responses)
     print(f"\nanswers to twenty record clicks: {dict(got)}")
 
-    assert [d.state for d in cluster.store.dissents_for("CPC-R2")] == ["recorded"]
-    events = [e.name for e in cluster.store.events_for("CPC-R2")]
+    assert [d.state for d in cluster.store.dissents_for("CPC-602")] == ["recorded"]
+    events = [e.name for e in cluster.store.events_for("CPC-602")]
     assert events.count("dissent_recorded") == 1
-    assert audit_actions(cluster, "CPC-R2") == {"dissent.raised": 1, "dissent.recorded": 1}
-    wait_until(lambda: delivered(cluster, "CPC-R2"), 60, "the line manager's and reviewing manager's cards")
-    notices = Counter((n.kind, n.person_id, n.state) for n in cluster.store.notices_for("CPC-R2"))
+    assert audit_actions(cluster, "CPC-602") == {"dissent.raised": 1, "dissent.recorded": 1}
+    wait_until(lambda: delivered(cluster, "CPC-602"), 60, "the line manager's and reviewing manager's cards")
+    notices = Counter((n.kind, n.person_id, n.state) for n in cluster.store.notices_for("CPC-602"))
     assert notices == {
         ("chair_prompt", "chair", "sent"): 1,
         ("line_manager_notice", "lm", "sent"): 1,
         ("decision_request", "hos", "sent"): 1,
     }
-    assert [card_text(c).count("Dissent recorded: CPC-R2") for c in cards_to(cluster.channel, "a:lm")] == [1]
-    decisions = [c for c in cards_to(cluster.channel, "a:hos") if "Decide on a dissent: CPC-R2" in card_text(c)]
+    assert [card_text(c).count("Dissent recorded: CPC-602") for c in cards_to(cluster.channel, "a:lm")] == [1]
+    decisions = [c for c in cards_to(cluster.channel, "a:hos") if "Decide on a dissent: CPC-602" in card_text(c)]
     assert len(decisions) == 1
     assert_audit_verifies(cluster)
     first_answer_or_known_bug(
@@ -240,7 +240,7 @@ def test_the_chairs_record_button_twenty_times_at_once_records_once(cluster: Clu
 
 def test_the_same_complaint_form_twenty_times_at_once_is_one_complaint(cluster: Cluster) -> None:
     service = cluster.channel.service_url
-    r = post(cluster.servers[0].port, fakes.message("complaint CPC-R3", "a:chair", "29:chair", "chair", service))
+    r = post(cluster.servers[0].port, fakes.message("complaint CPC-603", "a:chair", "29:chair", "chair", service))
     assert r.status in (200, 201)
     form = next(c for c in reversed(cards_to(cluster.channel, "a:chair")) if "complaint.submit" in card_text(c))
     today = datetime.now(LONDON).date().isoformat()
@@ -255,14 +255,14 @@ def test_the_same_complaint_form_twenty_times_at_once_is_one_complaint(cluster: 
     got = answers(responses)
     print(f"\nanswers to twenty complaint submits: {dict(got)}")
 
-    assert [(c.complainant_role, c.stage) for c in cluster.store.complaints_for("CPC-R3")] == [("parent", "stage1")]
-    events = [e.name for e in cluster.store.events_for("CPC-R3")]
+    assert [(c.complainant_role, c.stage) for c in cluster.store.complaints_for("CPC-603")] == [("parent", "stage1")]
+    events = [e.name for e in cluster.store.events_for("CPC-603")]
     assert events.count("complaint_received") == 1
-    assert audit_actions(cluster, "CPC-R3") == {"complaint.received": 1}
-    wait_until(lambda: delivered(cluster, "CPC-R3"), 60, "the complaints manager's notice")
-    notices = [(n.kind, n.person_id, n.state) for n in cluster.store.notices_for("CPC-R3")]
+    assert audit_actions(cluster, "CPC-603") == {"complaint.received": 1}
+    wait_until(lambda: delivered(cluster, "CPC-603"), 60, "the complaints manager's notice")
+    notices = [(n.kind, n.person_id, n.state) for n in cluster.store.notices_for("CPC-603")]
     assert notices == [("complaint_logged", "cm", "sent")]
-    logged = [c for c in cards_to(cluster.channel, "a:cm") if "Complaint received: CPC-R3" in card_text(c)]
+    logged = [c for c in cards_to(cluster.channel, "a:cm") if "Complaint received: CPC-603" in card_text(c)]
     assert len(logged) == 1
     assert_audit_verifies(cluster)
     first_answer_or_known_bug(

@@ -172,7 +172,7 @@ R, A = ("--reason", REASON), ("--as", "oid-cm")
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["Smith", "--event", "1", *R, *A], "a case reference has letters, digits"),
+        (["Smith", "--event", "1", *R, *A], "not a case reference of this authority"),
         (["CPC-999", "--event", "1", *R, *A], "there is no conference CPC-999"),
         ([REF, "--event", "abc", *R, *A], "--event 'abc': expected an event id"),
         ([REF, "--event", "999", *R, *A], f"--event 999: no event of {REF} has this id"),
@@ -237,3 +237,42 @@ def test_conference_held_as_a_bare_date_is_refused_where_hours_count(
     # London's dissent (8.13) sets no hours, so a date alone is kept as a date.
     code, _, err = cpc(capsys, "conference", "add", "--ref", "CPC-10", "--area", "london", "--held", "2026-12-17")
     assert code == 0, err
+
+
+REFUSED = (
+    "cpc: error: that is not a case reference of this authority: references look like CPC- followed by digits, "
+    "for example CPC-123 (pattern ^CPC-\\d{1,10}$); names are never used\n"
+)
+
+
+@pytest.mark.parametrize("ref", ["SMITH-2015", "JANE-SMITH-1", "Jane Smith"])
+def test_a_name_like_reference_is_refused_in_one_line(
+    db: SqlStore, capsys: pytest.CaptureFixture[str], ref: str
+) -> None:
+    code, out, err = cpc(capsys, "conference", "add", "--ref", ref, "--area", "sussex", "--held", "2026-12-17T14:00")
+    assert (code, out, err) == (2, "", REFUSED)
+    assert db.list_conferences() == [] and db.audit_entries() == []
+    assert cpc(capsys, "case", "events", ref) == (2, "", REFUSED)
+
+
+def test_the_authority_pattern_from_the_settings(
+    db: SqlStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CPC_REFERENCE_PATTERN", r"^LBH/\d{4}/\d{3}$")
+    code, out, err = cpc(capsys, "conference", "add", "--ref", "lbh/2024/001", "--area", "london")
+    assert (code, out, err) == (0, "conference LBH/2024/001 added to london\n", "")
+    code, out, err = cpc(capsys, "conference", "add", "--ref", "CPC-1", "--area", "london")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "references match the pattern ^LBH/\\d{4}/\\d{3}$; names are never used" in err
+    code, out, _ = cpc(capsys, "case", "events", "LBH/2024/001")
+    assert code == 0 and out.startswith("LBH/2024/001: 0 event(s)")
+    monkeypatch.setenv("CPC_REFERENCE_PATTERN", "^LBH/(")
+    code, _, err = cpc(capsys, "conference", "add", "--ref", "LBH/2024/002", "--area", "london")
+    assert code == 2 and err.startswith("cpc: error: CPC_REFERENCE_PATTERN: (regex): expected a regular expression")
+
+
+def test_the_demo_case_has_a_cpc_reference(db: SqlStore, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cpc(capsys, "demo")
+    assert code == 0 and err == "" and out.startswith("demo conference CPC-90001 (sussex) held two hours ago")
+    assert "status CPC-90001" in out
+    assert db.get_conference("CPC-90001") is not None

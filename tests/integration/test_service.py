@@ -232,3 +232,35 @@ def test_the_stored_complaint_stage_follows_its_steps(world: tuple[Casework, Sql
         cw.record_step("cm", "CPC-1", "panel", event, parse_time("2027-01-20T10:00"), cw.view("cm", "CPC-1").version)
     cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["closed:confirmed"]
+
+
+def test_references_by_the_area_pattern_at_registration_and_lookup(world: tuple[Casework, SqlStore, Clock]) -> None:
+    from dataclasses import replace
+
+    from casework.references import BadReference
+
+    cw, store, _clock = world
+    lbh = r"^LBH/\d{4}/\d{3}$"
+    areas = {k: replace(a, reference_pattern=lbh) if k == "london" else a for k, a in cw.areas.items()}
+    mixed = Casework(store, areas, cw.now)
+    # Registered against its own area's form: London takes LBH/..., Sussex CPC-...
+    assert mixed.register_conference("cli", Conference("lbh/2024/001", "london", "initial")).reference == "LBH/2024/001"
+    with pytest.raises(BadReference, match=r"references match the pattern \^LBH"):
+        mixed.register_conference("cli", Conference("CPC-2", "london", "initial"))
+    with pytest.raises(BadReference, match="look like CPC- followed by digits"):
+        mixed.register_conference("cli", Conference("LBH/2024/002", "sussex", "initial"))
+    assert store.get_conference("CPC-2") is None and store.get_conference("LBH/2024/002") is None
+    # Typed before the area is known: any area's form will do, a name none.
+    assert mixed.conference("lbh/2024/001").area == "london"
+    assert mixed.conference("cpc-1").area == "sussex"
+    with pytest.raises(BadReference):
+        mixed.conference("SMITH-2015")
+    # An authority that changes its form everywhere: its recorded cases are still served by what the
+    # system does on its own (reminders, notices), though the old reference is refused when typed.
+    only_lbh = Casework(store, {k: replace(a, reference_pattern=lbh) for k, a in cw.areas.items()}, cw.now)
+    with pytest.raises(BadReference):
+        only_lbh.view("chair", "CPC-1")
+    assert only_lbh.recorded_conference("CPC-1").area == "sussex"
+    assert only_lbh.system_view("CPC-1").conference.reference == "CPC-1"
+    only_lbh.replan_reminders("CPC-1")
+    assert only_lbh.replan_open_cases() == 2

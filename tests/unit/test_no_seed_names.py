@@ -117,7 +117,7 @@ class FakeCasework:
         self.view = view
         self.store = SimpleNamespace(get_dissent=dissents.get)
 
-    def conference(self, reference: str) -> Conference:
+    def recorded_conference(self, reference: str) -> Conference:
         return self.view.conference
 
     def system_view(self, reference: str) -> CaseView:
