@@ -199,8 +199,46 @@ def cmd_db(args: argparse.Namespace) -> int:
     from store.migrate import upgrade
 
     url = load_settings().database_url
+    if args.action == "roles":
+        return _db_roles(url, args.app_role, args.password_env)
+    if args.app_role is not None or args.password_env is not None:
+        raise CliError("--app-role and --password-env are options of 'cpc db roles', not of 'cpc db upgrade'")
     upgrade(url)
     print("database is at the latest revision")
+    return 0
+
+
+def _db_roles(url: str, role: str | None, password_env: str | None) -> int:
+    """``cpc db roles``: the application's least-privilege login role (store.roles), run as the owner.
+
+    The password comes from an environment variable named on the command line, never from the
+    command line itself, which other users of the machine can read in the process list.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from store.engine import describe
+    from store.roles import DEFAULT_APP_ROLE, grant_app_role
+
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if not password:
+            raise CliError(f"--password-env {password_env}: that environment variable is not set, or is empty")
+    try:
+        done = grant_app_role(url, DEFAULT_APP_ROLE if role is None else role, password)
+    except DBAPIError as exc:
+        print(f"cpc: error: db roles: {describe(exc)}", file=sys.stderr)
+        return 1
+    state = "created" if done.created else "already existed"
+    secret = ", password set" if done.password_set else ""
+    print(f"role {done.role} {state}{secret}; granted in database {done.database}, schema {done.schema}:")
+    for table, privileges in done.tables.items():
+        print(f"  {table}: {', '.join(privileges)}")
+    print(f"  every sequence: {', '.join(done.sequences)}")
+    print(f"append-only trigger on audit_log: {done.trigger}")
+    for warning in done.warnings:
+        print(f"warning: {warning}")
+    print(f"run the service with CPC_DATABASE_URL naming {done.role}; rerun this after every 'cpc db upgrade'")
     return 0
 
 
@@ -319,7 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_procedures)
 
     db = sub.add_parser("db", help="database administration")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "roles"], help="upgrade: migrate; roles: the app's login role")
+    db.add_argument(
+        "--app-role",
+        metavar="NAME",
+        help="roles: the login role the service uses (default cpc_app); PostgreSQL only",
+    )
+    db.add_argument(
+        "--password-env", metavar="VAR", help="roles: set the role's password from this environment variable"
+    )
     db.set_defaults(func=cmd_db)
 
     au = sub.add_parser("audit", help="audit log")

@@ -50,3 +50,18 @@ class InvalidRecord(StoreError, ValueError):
         super().__init__(f"{field} {value!r} is not one of: {', '.join(allowed)}")
         self.field = field
         self.value = value
+
+
+class RolesUnsupported(StoreError):
+    """``cpc db roles`` on a database that has no roles (SQLite: whoever can open the file can write it)."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(
+            f"{backend} has no database roles, so there is nothing to grant: 'cpc db roles' is for PostgreSQL "
+            "(on SQLite, protect the file instead); nothing was changed"
+        )
+        self.backend = backend
+
+
+class RolesRefused(StoreError):
+    """The application role cannot be set up safely (or yet): nothing was changed, and the message says why."""
