@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from app.errors import SettingsError
 from casework.clock import LONDON, parse_given, parse_time
@@ -242,6 +242,17 @@ def _db_roles(url: str, role: str | None, password_env: str | None) -> int:
     return 0
 
 
+def _mail(store: object) -> Any:
+    """The bot's own outbox (the Graph mail queue with a tenant, files without), for a checkpoint's email."""
+    from app.booking import build_ports
+    from app.settings import load_settings
+    from store.bookings import SqlBookings
+    from store.sql import SqlStore
+
+    assert isinstance(store, SqlStore)
+    return build_ports(load_settings(), SqlBookings(store.engine)).outbox
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """``verify``: the hash chain, the keyed chain and every checkpoint; ``checkpoint``: write the head
     outside the database now."""
@@ -249,7 +260,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     store = _store()
     if args.action == "checkpoint":
-        print(checkpoint_now(store))
+        print(checkpoint_now(store, _mail(store)))
         return 0
     problems, summary = verify_log(store)
     if problems:

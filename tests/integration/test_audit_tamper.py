@@ -205,3 +205,23 @@ def test_an_empty_log_without_checkpoints_is_empty(
     open_store(store_url).close()
     code, out = verify(capsys)
     assert (code, out.strip()) == (0, "audit log intact: audit log is empty")
+
+
+def test_a_checkpoint_is_also_emailed_when_asked(
+    log: SqlStore, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outbox = tmp_path / "outbox"
+    monkeypatch.setenv("CPC_OUTBOX_DIR", str(outbox))
+    monkeypatch.setenv("CPC_AUDIT_CHECKPOINT_MAILTO", "records@example.org")
+    assert "entry 6" in checkpoint(capsys)
+    (mail,) = outbox.glob("audit-checkpoint-6-*.eml")
+    import email
+    from email.message import EmailMessage
+    from email.policy import default
+
+    message = email.message_from_bytes(mail.read_bytes(), policy=default)
+    assert isinstance(message, EmailMessage) and message["To"] == "records@example.org"
+    body = message.get_content()
+    assert '"seq": 6' in body
+    last = log.audit_last()
+    assert last is not None and last.mac is not None and last.mac in body
