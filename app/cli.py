@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.errors import SettingsError
 from casework.clock import LONDON, parse_given, parse_time
 from casework.errors import CaseworkError, EventNotUsed, EventOrderError, UnknownArea
@@ -419,6 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, CaseworkError, StoreError, SettingsError) as exc:
         print(f"cpc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SQLAlchemyError as exc:
+        # The database could not be opened or answered with an error: one line, not a traceback.
+        print(
+            f"cpc: error: the database failed: {type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc}"[:300],
+            file=sys.stderr,
+        )
+        return 1
     except FileNotFoundError as exc:
         print(f"cpc: error: file not found: {exc.filename}", file=sys.stderr)
         return EXIT_BAD_INPUT
