@@ -157,3 +157,14 @@ def test_real_entry_point_exit_code_and_no_traceback() -> None:
     assert res.stderr.count("\n") == 1 and "malformed time" in res.stderr
     res = subprocess.run([str(exe), "frobnicate"], capture_output=True, text=True, check=False)
     assert res.returncode == 2 and res.stderr.count("\n") == 1
+
+
+def test_a_database_that_cannot_be_read_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "cpc.sqlite3"
+    broken.write_text("this is not a database\n")
+    monkeypatch.setenv("CPC_DATABASE_URL", f"sqlite:///{broken}")
+    assert main(["audit", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cpc: error: the database failed:")
