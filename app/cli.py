@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from app.errors import SettingsError
 from casework.clock import LONDON, parse_given, parse_time
 from casework.errors import CaseworkError, EventNotUsed, EventOrderError, UnknownArea
@@ -33,7 +31,6 @@ from casework.event_checks import Given, check_discretion, check_event, check_se
 from casework.events import Event
 from casework.packs import Area
 from casework.timeline import Timeline, evaluate
-from store.errors import StoreError
 
 EXIT_BAD_INPUT = 2
 
@@ -389,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_case_parsers(sub, _Parser)
 
-    from app.booking import add_parsers
+    from app.cli_booking_parsers import add_parsers
 
     add_parsers(sub, _Parser)
 
@@ -412,22 +409,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _raised_from(exc: BaseException, module: str, name: str) -> bool:
+    """Whether ``exc`` is a ``module.name``, without importing it: `cpc timeline` never loads
+    SQLAlchemy or the store, and a class that was never imported cannot have been raised."""
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded is not None else None
+    return isinstance(cls, type) and isinstance(exc, cls)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
         return code
-    except (CliError, CaseworkError, StoreError, SettingsError) as exc:
+    except (CliError, CaseworkError, SettingsError) as exc:
         print(f"cpc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except SQLAlchemyError as exc:
-        # The database could not be opened or answered with an error: one line, not a traceback.
-        print(
-            f"cpc: error: the database failed: {type(exc.__cause__ or exc).__name__}: {exc.__cause__ or exc}"[:300],
-            file=sys.stderr,
-        )
-        return 1
     except FileNotFoundError as exc:
         print(f"cpc: error: file not found: {exc.filename}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -438,6 +436,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if _raised_from(exc, "store.errors", "StoreError"):
+            print(f"cpc: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if _raised_from(exc, "sqlalchemy.exc", "SQLAlchemyError"):
+            # The database could not be opened or answered with an error: one line, not a traceback.
+            cause = exc.__cause__ or exc
+            print(f"cpc: error: the database failed: {type(cause).__name__}: {cause}"[:300], file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

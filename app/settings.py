@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from app.errors import SettingsError
 
@@ -185,9 +184,10 @@ def env_files() -> list[Path]:
 
 
 def _has_password(url: str) -> bool:
+    """Read with the standard library, so that loading settings does not import SQLAlchemy."""
     try:
-        return bool(make_url(url).password)
-    except ArgumentError:
+        return bool(urlsplit(url).password)
+    except ValueError:
         return False  # not a URL at all: the engine names that when it is used, not as a secret
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.booking import PollResponsesJob, add_parsers, build_booker, build_ports
+from app.booking import PollResponsesJob, build_booker, build_ports
+from app.cli_booking_parsers import add_parsers
 from app.procedures import load_catalogue
 from app.settings import Settings
 from casework.errors import InvalidInput
