@@ -60,6 +60,13 @@ def verify_log(store: Any) -> tuple[list[str], str]:
     return problems, summary
 
 
+def verdict(problems: list[str], summary: str) -> str:
+    """The one line ``cpc audit verify`` ends with, and the case bundle quotes."""
+    if problems:
+        return f"audit log FAILED verification: {len(problems)} problem(s); {summary}"
+    return f"audit log intact: {summary}"
+
+
 class CheckpointJob:
     """The scheduler's periodic checkpoint; a failure is logged and tried again next time."""
 

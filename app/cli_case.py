@@ -1,11 +1,12 @@
-"""``cpc people add``, ``cpc conference add``, ``cpc demo`` and ``cpc case events|correct``.
+"""``cpc people add``, ``cpc conference add``, ``cpc demo`` and ``cpc case events|correct|export``.
 
 Each translates its arguments into one casework command (``casework.commands.registry`` for people
 and conferences, ``Casework.correct`` for a correction), which writes in one unit of work with its
 audit entry; this module writes nothing itself. A bad argument is one line on stderr and exit code 2
 (raised as :class:`app.cli.CliError` or a casework input error, reported by ``app.cli.main``); a
 correction that casework refuses (not entitled, a later step depends on it, already withdrawn) is one
-line with casework's message and exit code 1.
+line with casework's message and exit code 1. ``cpc case export`` writes the case bundle
+(:mod:`app.bundle`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.cli import CliError, _area, _catalogue_areas, _store
-from casework.clock import LONDON, parse_given, parse_time, spoken
+from casework.bundle import texts_of, withdrawals
+from casework.clock import LONDON, parse_given, parse_time
 from casework.errors import CaseworkError
 from casework.event_checks import Given, check_event, events_used
 from casework.events import Event
@@ -132,13 +134,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _withdrawals(store: SqlStore, reference: str) -> dict[int, str]:
     """Event id -> who withdrew it and when (the corrections' audit entries), and why (the reason kept in
     its record, as the audit entry holds only its hash)."""
-    why = {t.record_id: t.text for t in store.free_texts(reference) if t.field == "correction-reason"}
-    out: dict[int, str] = {}
-    for e in store.audit_entries(reference):
-        event_id = e.detail.get("event_id") if e.action == "case.corrected" else None
-        if isinstance(event_id, int):
-            out[event_id] = f"withdrawn {spoken(e.at)} by {e.actor}: {why.get(event_id, '')}"
-    return out
+    return withdrawals(store.audit_entries(reference), texts_of(store.free_texts(reference)))
 
 
 def cmd_case_events(args: argparse.Namespace) -> int:
@@ -189,6 +185,23 @@ def cmd_case_correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_case_export(args: argparse.Namespace) -> int:
+    """The case bundle for the Ombudsman: a PDF and its JSON, sealed with the audit key (app.bundle)."""
+    from pathlib import Path
+
+    from app.bundle import export_case
+
+    ref = typed_reference(args.ref, _catalogue_areas().values())
+    store = _opened()
+    if store.get_conference(ref) is None:
+        raise CliError(f"there is no conference {ref} on record; check the case reference")
+    done = export_case(store, casework(store), ref, Path(args.out), clock())
+    print(f"{ref}: wrote {done.pdf_path} and {done.json_path} ({done.entries} audit entries)")
+    if not done.intact:
+        print(f"{ref}: the audit log FAILED verification at export; the bundle says so (cpc audit verify)")
+    return 0
+
+
 def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> None:
     """Register ``people``, ``conference``, ``demo`` and ``case`` on the main parser's subparsers."""
     pe = sub.add_parser("people", help="people and roles")
@@ -221,7 +234,7 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse
     de.add_argument("--area", default="sussex")
     de.set_defaults(func=cmd_demo)
 
-    cs = sub.add_parser("case", help="a case's recorded events, and corrections")
+    cs = sub.add_parser("case", help="a case's recorded events, corrections, and its bundle")
     cs_sub = cs.add_subparsers(dest="action", required=True, parser_class=parser_class)
     ev = cs_sub.add_parser("events", help="every event of a case with its id; withdrawn ones marked")
     ev.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
@@ -232,6 +245,10 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse
     cc.add_argument("--reason", required=True, metavar="TEXT", help="why it was wrong (no names)")
     cc.add_argument("--as", dest="as_", required=True, metavar="PERSON_ID", help="who is correcting (entitled)")
     cc.set_defaults(func=cmd_case_correct)
+    ex = cs_sub.add_parser("export", help="the case bundle for the Ombudsman: a PDF and a JSON file that verifies")
+    ex.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
+    ex.add_argument("--out", required=True, metavar="DIR", help="directory for REF-case-bundle.pdf and .json")
+    ex.set_defaults(func=cmd_case_export)
     from app.cli_privacy import add_parsers as add_privacy_parsers
 
     add_privacy_parsers(sub, cs_sub)

@@ -10,15 +10,15 @@ import sys
 from typing import Any
 
 from app import cli_case
-from app.cli import CliError
+from app.cli import CliError, _catalogue_areas
 from casework.clock import spoken
 from casework.errors import CaseworkError
 from casework.free_text import FIELDS
-from casework.references import normalise_reference
+from casework.packs import typed_reference
 
 
 def cmd_case_redact(args: argparse.Namespace) -> int:
-    ref = normalise_reference(args.ref)
+    ref = typed_reference(args.ref, _catalogue_areas().values())
     store = cli_case._opened()
     if store.get_person(args.as_) is None:
         raise CliError(f"--as {args.as_!r}: nobody is registered with this id")

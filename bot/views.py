@@ -18,6 +18,7 @@ from casework.packs import Area
 from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
 from casework.timeline import Deadline, Timeline, rag
+from casework.wording import PROCESS_TITLE, STATUS_WORDS, audit_what, audit_when
 
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
 
@@ -28,16 +29,6 @@ def mark(d: Deadline, colour: str) -> str:
     if d.status == "pending":
         return "Due soon:" if colour == "amber" else "Open:"
     return {"missed": "Overdue:", "late": "Done late:", "met": "Done:", "waiting": "Not started:"}[d.status]
-
-
-PROCESS_TITLE = {"dissent": "Professional dissent", "complaint": "Complaint", "conference": "Conference timescales"}
-STATUS_WORDS = {
-    "waiting": "not started",
-    "pending": "open",
-    "met": "done",
-    "late": "done late",
-    "missed": "overdue",
-}
 
 
 def help_card(intro: str | None = None) -> Card:
@@ -318,7 +309,7 @@ def audit_card(reference: str, entries: Sequence[AuditEntry]) -> Card:
     return render(
         "audit",
         reference=reference,
-        entries=[{"when": f"{e.seq}. {when(e.at)}", "what": f"{words(e.action)} by {e.actor}"} for e in entries[-40:]],
+        entries=[{"when": audit_when(e), "what": audit_what(e)} for e in entries[-40:]],
     )
 
 

@@ -12,12 +12,9 @@ from typing import Any
 from cards.render import escape_markdown, link
 from casework.citations import Where, cite, cite_text
 from casework.clock import when
+from casework.wording import words
 
 Card = dict[str, Any]
-
-
-def words(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def cited(source: str, where: Where) -> str:

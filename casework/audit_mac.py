@@ -72,6 +72,12 @@ def _time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def canonical_time(at: datetime) -> str:
+    """A moment as every MAC signs it (UTC, microseconds, ``Z``): what a case bundle carries, so that
+    its recipient signs the very same bytes."""
+    return _time(at)
+
+
 def mac_body(
     seq: int, at: datetime, actor: str, action: str, reference: str, detail: Mapping[str, Any], prev_mac: str, kid: str
 ) -> bytes:

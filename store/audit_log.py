@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,6 +113,19 @@ class AuditRepository(Repository):
             query = query.where(AuditRow.reference == reference)
         with self._read() as s:
             return [_audit(r) for r in s.scalars(query)]
+
+    def audit_predecessors(self, seqs: Iterable[int]) -> dict[int, tuple[str | None, str | None]]:
+        """For each position, the MAC and key id of the entry just before it in the whole log: what
+        that entry was signed over, so that a case bundle (one case's entries, not contiguous) can be
+        verified entry by entry. (None, None) for position 1 or a predecessor missing."""
+        wanted = sorted({s - 1 for s in seqs if s > 1})
+        found: dict[int, tuple[str | None, str | None]] = {}
+        with self._read() as s:
+            for i in range(0, len(wanted), AUDIT_BATCH):
+                chunk = wanted[i : i + AUDIT_BATCH]
+                rows = s.execute(select(AuditRow.seq, AuditRow.mac, AuditRow.key_id).where(AuditRow.seq.in_(chunk)))
+                found.update((r.seq, (r.mac, r.key_id)) for r in rows)
+        return {seq: found.get(seq - 1, (None, None)) for seq in seqs}
 
     def audit_last(self) -> AuditEntry | None:
         """The newest entry (the head a checkpoint records), or None for an empty log."""

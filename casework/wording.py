@@ -1,0 +1,88 @@
+"""How the record reads in words, shared by every place a person reads it: a card, the case bundle.
+
+The Teams audit card and the Ombudsman's case bundle describe the same audit entries and the same
+deadline statuses; one wording here keeps them from drifting apart (a complaints manager comparing
+the card with the bundle must see the same sentence).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from casework.clock import when
+from casework.records import AuditEntry
+
+PROCESS_TITLE: Mapping[str, str] = {
+    "dissent": "Professional dissent",
+    "complaint": "Complaint",
+    "conference": "Conference timescales",
+}
+STATUS_WORDS: Mapping[str, str] = {
+    "waiting": "not started",
+    "pending": "open",
+    "met": "done",
+    "late": "done late",
+    "missed": "overdue",
+}
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+#: How a redaction (``cpc case redact``) marks the free text it replaced; shown as it is.
+REDACTED_PREFIX = "[redacted"
+
+
+def words(name: str) -> str:
+    """An identifier as words: ``not_upheld`` reads "not upheld"."""
+    return name.replace("_", " ")
+
+
+def audit_when(entry: AuditEntry) -> str:
+    """The entry's position and moment: "6. Thu 17 Dec 2026, 16:00" (UK time)."""
+    return f"{entry.seq}. {when(entry.at)}"
+
+
+def audit_what(entry: AuditEntry) -> str:
+    """What was done and by whom: "dissent.not upheld by oid-hos"."""
+    return f"{words(entry.action)} by {entry.actor}"
+
+
+def detail_words(detail: Mapping[str, Any]) -> str:
+    """An entry's detail as "key: value" pairs, in the order written; a moment in UK time as people
+    read it. Free text (reasons) is given whole, redacted or not, as the record holds it."""
+    parts: list[str] = []
+    for key, value in detail.items():
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, list):
+            shown = ", ".join(str(v) for v in value)
+        elif isinstance(value, str) and _ISO_MOMENT.match(value):
+            shown = _moment(value)
+        else:
+            shown = str(value)
+        parts.append(f"{words(str(key))}: {shown}")
+    return "; ".join(parts)
+
+
+def _moment(text: str) -> str:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return when(at) if at.tzinfo is not None else text
+
+
+def is_redacted(text: str) -> bool:
+    return text.lstrip().startswith(REDACTED_PREFIX)
+
+
+__all__ = [
+    "PROCESS_TITLE",
+    "REDACTED_PREFIX",
+    "STATUS_WORDS",
+    "audit_what",
+    "audit_when",
+    "detail_words",
+    "is_redacted",
+    "words",
+]
