@@ -25,6 +25,7 @@ from casework.booking_window import BookingWindow, booking_window, refuse_late_e
 from casework.clock import LONDON, end_of_day, to_local_iso
 from casework.errors import AlreadyDone, InvalidInput, NotEntitled, UnknownArea, UnknownConference, UnknownPerson
 from casework.events import Event
+from casework.free_text import text_hash
 from casework.invitation_responses import DeclinePrompt, acknowledge, poll_responses
 from casework.invitations import event_draft, link_warnings, transaction_id
 from casework.packs import Area
@@ -234,7 +235,7 @@ class Booker:
                 "room": booking.room.email if booking.room else None,
                 "chair": booking.chair_id,
                 "teams_link": booking.join_url is not None,
-                "delay_reason": booking.delay_reason,
+                **({"delay_reason_sha256": text_hash(booking.delay_reason)} if booking.delay_reason else {}),
             },
         )
         if (booking.start, booking.end) != (start, end):

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from casework.free_text import FreeText
 from store.base import Repository
-from store.models import CaseTextRow, ComplaintRow, DissentRow
+from store.models import BookingRow, CaseTextRow, ComplaintRow, DissentRow
 
 
 class FreeTextRepository(Repository):
@@ -34,6 +34,11 @@ class FreeTextRepository(Repository):
                 if c.summary
             ]
             out += [
+                FreeText(reference, "delay-reason", b.id, b.delay_reason)
+                for b in s.scalars(select(BookingRow).where(BookingRow.reference == reference).order_by(BookingRow.id))
+                if b.delay_reason
+            ]
+            out += [
                 FreeText(reference, t.field, t.record_id, t.text)
                 for t in s.scalars(
                     select(CaseTextRow).where(CaseTextRow.reference == reference).order_by(CaseTextRow.id)
@@ -46,6 +51,9 @@ class FreeTextRepository(Repository):
         if field == "dissent-reason":
             stmt = update(DissentRow).where(DissentRow.id == record_id, DissentRow.reference == reference)
             stmt = stmt.values(reason=text)
+        elif field == "delay-reason":
+            stmt = update(BookingRow).where(BookingRow.id == record_id, BookingRow.reference == reference)
+            stmt = stmt.values(delay_reason=text)
         elif field == "complaint-summary":
             stmt = update(ComplaintRow).where(ComplaintRow.id == record_id, ComplaintRow.reference == reference)
             stmt = stmt.values(summary=text)

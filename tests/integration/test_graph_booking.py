@@ -11,6 +11,7 @@ import pytest
 from casework.booking import Booker, transaction_id
 from casework.clock import LONDON
 from casework.errors import AlreadyDone, InvalidInput, NotEntitled, PanelCompositionError
+from casework.free_text import text_hash
 from casework.ports_graph import CalendarError
 from store.bookings import SqlBookings
 from store.sql import SqlStore
@@ -186,7 +187,8 @@ def test_no_slot_before_the_deadline_is_explained_and_a_late_booking_needs_a_rea
 
     asyncio.run(run())
     (entry,) = [e for e in store.audit_entries(REFERENCE) if e.action == "panel_booked"]
-    assert entry.detail["delay_reason"] == "Police member on leave"
+    assert entry.detail["delay_reason_sha256"] == text_hash("Police member on leave")
+    assert "Police member on leave" not in str(entry.detail)  # the text lives in the booking, not the log
 
 
 def test_a_slot_taken_meanwhile_is_refused_before_booking(world: World) -> None:
