@@ -270,6 +270,15 @@ class ReminderRow(Base):
     """
 
     __tablename__ = "reminders"
+    # Partial: only the rows being sent carry a lease (migration 0009).
+    __table_args__ = (
+        Index(
+            "ix_reminders_lease_until",
+            "lease_until",
+            sqlite_where=text("lease_until IS NOT NULL"),
+            postgresql_where=text("lease_until IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(), unique=True)
@@ -302,6 +311,15 @@ class NoticeRow(Base):
     """
 
     __tablename__ = "notices"
+    # Partial: only the rows being sent carry a lease (migration 0009).
+    __table_args__ = (
+        Index(
+            "ix_notices_lease_until",
+            "lease_until",
+            sqlite_where=text("lease_until IS NOT NULL"),
+            postgresql_where=text("lease_until IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(), unique=True)
