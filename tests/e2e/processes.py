@@ -42,10 +42,13 @@ FAST: Mapping[str, str] = {
 
 
 def environment(url: str, tmp: Path, settings: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a ``cpc`` process on ``url``: none of the caller's own CPC_ settings."""
+    """The environment of a ``cpc`` process on ``url``: none of the caller's own CPC_ settings but the
+    audit key, which every process on one log must share (the test's own, from tests/conftest.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CPC_")}
     env.update(
         {
+            "CPC_AUDIT_KEY": os.environ["CPC_AUDIT_KEY"],
+            "CPC_AUDIT_CHECKPOINT_FILE": str(tmp / "checkpoints.jsonl"),
             "CPC_DATABASE_URL": url,
             "CPC_OUTBOX_DIR": str(tmp / "outbox"),
             "PYTHONPATH": str(ROOT),

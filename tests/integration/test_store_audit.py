@@ -89,7 +89,15 @@ def test_iter_audit_reads_in_batches_without_losing_or_repeating(
 
 def test_the_store_offers_no_way_to_change_the_audit_log() -> None:
     audit_api = {name for name in dir(SqlStore) if "audit" in name and not name.startswith("_")}
-    assert audit_api == {"append_audit", "audit_entries", "audit_head", "audit_keys", "audit_last", "iter_audit"}
+    assert audit_api == {
+        "append_audit",
+        "audit_entries",
+        "audit_head",
+        "audit_keys",
+        "audit_last",
+        "audit_predecessors",
+        "iter_audit",
+    }
 
 
 # -- tampering -------------------------------------------------------------------------------------

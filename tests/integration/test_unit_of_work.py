@@ -282,6 +282,7 @@ def effects(before: Snapshot, after: Snapshot) -> dict[str, Counter[tuple[Any, .
         "audit_head": ("moved",),
         "notices": ("kind", "person_id", "state"),
         "reminders": ("rule_id", "state"),
+        "case_texts": ("field",),
     }
     out: dict[str, Counter[tuple[Any, ...]]] = {}
     for table, rows in changes(before, after).items():
@@ -327,6 +328,7 @@ EXPECTED: dict[str, dict[str, Counter[tuple[Any, ...]]]] = {
         "dissents": _c(("pc", "not_upheld")),
         "case_events": _c(("dissent_not_upheld", False)),
         "audit_log": _c(("dissent.not_upheld",)),
+        "case_texts": _c(("decision-reasons",)),  # the reasons, kept out of the audit entry
         "notices": _c(("decision_made", "pc", "pending"), ("decision_made", "chair", "pending")),
     },
     "withdraw_dissent": {
@@ -340,6 +342,7 @@ EXPECTED: dict[str, dict[str, Counter[tuple[Any, ...]]]] = {
         "dissents": _c(("pc", "declined")),
         "case_events": _c(("dissent_raised", True)),
         "audit_log": _c(("dissent.declined",)),
+        "case_texts": _c(("decision-reasons",)),
         "notices": _c(("decision_made", "pc", "pending")),
     },
     "record_complaint": {
@@ -361,6 +364,7 @@ EXPECTED: dict[str, dict[str, Counter[tuple[Any, ...]]]] = {
         "complaints": _c(("parent", "stage1")),
         "case_events": _c(("closed", True)),
         "audit_log": _c(("case.corrected",)),
+        "case_texts": _c(("correction-reason",)),
     },
     "link_chat": {
         "conferences": _c(("CPC-3", False, False, True)),
