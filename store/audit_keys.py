@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,15 +39,24 @@ def key_configured(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def _dev_key() -> str:
+    """The development key, made once: written to a temporary file and linked into place, so two
+    processes starting together end up with the same key (the link fails for the second)."""
     if DEV_KEY_FILE.exists():
         return DEV_KEY_FILE.read_text(encoding="utf-8").strip()
     DEV_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(DEV_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key + "\n")
-    log.warning("no CPC_AUDIT_KEY set: made a development audit key in var/audit.key; set one in production")
-    return key
+    fd, tmp = tempfile.mkstemp(dir=DEV_KEY_FILE.parent, prefix=".audit.key.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, DEV_KEY_FILE)
+            log.warning("no CPC_AUDIT_KEY set: made a development audit key in var/audit.key; set one in production")
+        except FileExistsError:
+            pass  # another process linked its key first: use that one
+    finally:
+        os.unlink(tmp)
+    return DEV_KEY_FILE.read_text(encoding="utf-8").strip()
 
 
 def load_audit_keys(environ: Mapping[str, str] = os.environ) -> AuditKeys:
