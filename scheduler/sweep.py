@@ -82,14 +82,20 @@ class Sweep:
     _kicker: asyncio.Task[None] | None = field(default=None, repr=False)
     _kick_pending: bool = field(default=False, repr=False)
 
+    # Sweeps finished since start (the scheduler runs one at start; a test waits for it).
+    completed: int = field(default=0, init=False)
+
     async def run(self) -> SweepReport:
         """One sweep: notices first (they answer something that just happened), then reminders."""
         if self._running is None:
             self._running = asyncio.Lock()
         async with self._running:
             report = SweepReport()
-            await self._notices(report)
-            await self._reminders(report)
+            try:
+                await self._notices(report)
+                await self._reminders(report)
+            finally:
+                self.completed += 1
         if report.claimed:
             log.info(
                 "sweep: %d claimed (%d notices), %d sent, %d emailed, %d updated, %d to retry, %d failed, "

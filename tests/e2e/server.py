@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -106,6 +107,11 @@ class BotServer:
         ready.wait(30)
         if errors:
             raise errors[0]
+        # The scheduler sweeps once at start: let that finish, so that it cannot take rows a test
+        # plans next and means to sweep itself.
+        deadline = time.monotonic() + 30
+        while self.sweep is not None and self.sweep.completed == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
         return self
 
     def stop(self) -> None:
