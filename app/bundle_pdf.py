@@ -16,7 +16,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from casework.wording import is_redacted
+from casework.free_text import is_erased
 
 # Characters outside Latin-1 that the record's text uses, and what a reader expects in their place.
 _PLAIN = str.maketrans(
@@ -104,7 +104,7 @@ class _Writer:
 
     def free_text(self, label: str, value: str, indent: float = 4) -> None:
         """A person's own words (a reason, a summary): italic where a redaction replaced them."""
-        style = "I" if is_redacted(value) else ""
+        style = "I" if is_erased(value) else ""
         self.text(f"{label}: {value}" if value else f"{label}: (none given)", style=style, indent=indent)
 
     def heading(self, value: str, level: int = 1) -> None:

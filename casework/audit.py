@@ -17,32 +17,34 @@ from casework.records import AuditEntry
 GENESIS = "0" * 64
 
 
-def _canonical_time(at: datetime) -> str:
+def canonical_time(at: datetime) -> str:
+    """A moment as every hash and MAC signs it (UTC, microseconds, ``Z``); a case bundle carries it so
+    that its recipient signs the very same bytes."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def canonical_json(value: Any) -> bytes:
+    """The bytes a hash or MAC is taken over: sorted keys, no spaces, ASCII escapes; stable across
+    databases and Python versions."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str).encode("ascii")
+
+
 def entry_hash(
     seq: int, at: datetime, actor: str, action: str, reference: str, detail: dict[str, Any], prev_hash: str
 ) -> str:
-    """SHA-256 over a canonical JSON form, stable across databases and Python versions."""
-    body = json.dumps(
-        {
-            "seq": seq,
-            "at": _canonical_time(at),
-            "actor": actor,
-            "action": action,
-            "reference": reference,
-            "detail": detail,
-            "prev": prev_hash,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        default=str,
-    )
-    return hashlib.sha256(body.encode("ascii")).hexdigest()
+    """SHA-256 over the entry's canonical JSON form."""
+    body = {
+        "seq": seq,
+        "at": canonical_time(at),
+        "actor": actor,
+        "action": action,
+        "reference": reference,
+        "detail": detail,
+        "prev": prev_hash,
+    }
+    return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def verify_chain(

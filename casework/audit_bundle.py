@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from casework.audit import canonical_json
 from casework.audit_mac import AuditKeys, mac_body, sign
 from casework.errors import CaseworkError
 
@@ -38,10 +39,8 @@ class BundleUnreadable(CaseworkError):
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
-    """The bytes the bundle's MAC signs: sorted keys, no spaces, ASCII escapes; stable anywhere."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode(
-        "ascii"
-    )
+    """The bytes the bundle's MAC signs: the audit log's own canonical form."""
+    return canonical_json(content)
 
 
 def content_mac(key: bytes, content: Mapping[str, Any]) -> str:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from casework.audit import canonical_json, canonical_time
 from casework.errors import CaseworkError
 from casework.records import AuditEntry
 
@@ -66,38 +66,22 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"cpc-audit-key-id:" + key).hexdigest()[:16]
 
 
-def _time(at: datetime) -> str:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical_time(at: datetime) -> str:
-    """A moment as every MAC signs it (UTC, microseconds, ``Z``): what a case bundle carries, so that
-    its recipient signs the very same bytes."""
-    return _time(at)
-
-
 def mac_body(
     seq: int, at: datetime, actor: str, action: str, reference: str, detail: Mapping[str, Any], prev_mac: str, kid: str
 ) -> bytes:
     """The canonical bytes signed: every field, the previous MAC and the key's id."""
-    return json.dumps(
+    return canonical_json(
         {
             "seq": seq,
-            "at": _time(at),
+            "at": canonical_time(at),
             "actor": actor,
             "action": action,
             "reference": reference,
             "detail": detail,
             "prev_mac": prev_mac,
             "key_id": kid,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        default=str,
-    ).encode("ascii")
+        }
+    )
 
 
 def sign(key: bytes, body: bytes) -> str:
@@ -166,7 +150,7 @@ def verify_macs(entries: Iterable[AuditEntry], keys: AuditKeys, checkpoints: Seq
         if cp is not None:
             seen_checkpoints.add(e.seq)
             if e.mac is None or not hmac.compare_digest(cp.mac, e.mac):
-                report.problems.append(f"position {e.seq}: differs from the checkpoint written {_time(cp.at)}")
+                report.problems.append(f"position {e.seq}: differs from the checkpoint written {canonical_time(cp.at)}")
         expected_seq += 1
     report.last_seq = expected_seq - 1
     report.last_mac = prev_mac
@@ -175,7 +159,7 @@ def verify_macs(entries: Iterable[AuditEntry], keys: AuditKeys, checkpoints: Seq
         if cp.seq not in seen_checkpoints and cp.seq > report.last_seq:
             report.problems.append(
                 f"position {report.last_seq + 1}: the log ends at {report.last_seq} but a checkpoint written "
-                f"{_time(cp.at)} recorded {cp.seq} entries (entries removed)"
+                f"{canonical_time(cp.at)} recorded {cp.seq} entries (entries removed)"
             )
             break
     return report

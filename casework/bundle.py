@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from casework.audit_mac import MAC_GENESIS, canonical_time
+from casework.audit import canonical_time
+from casework.audit_mac import MAC_GENESIS
 from casework.citations import cite_text
 from casework.clock import to_local_iso, when, when_recorded
 from casework.commands.complaint import COMPLAINT_GROUNDS, OUTCOMES

@@ -18,13 +18,12 @@ from datetime import datetime
 from casework.clock import local_date, when_recorded
 from casework.errors import (
     EventNotUsed,
-    EventOrderError,
     ReconvenedTooEarly,
     TimeOfDayNeeded,
     UnknownDiscretion,
     UnknownEvent,
 )
-from casework.events import MUST_FOLLOW, ORDER_REASONS, Event, index_events
+from casework.events import MUST_FOLLOW, Event, check_order, index_events
 from casework.packs import Area
 from casework.rules import Rule
 
@@ -112,18 +111,7 @@ def check_sequence(area: Area, process: str, given: Sequence[Given]) -> None:
     events = [g.event for g in given]
     by_name = index_events(events, area.events, area.id)
     timed = {(g.event.name, g.event.at) for g in given if g.time_given}
-    for name, times in by_name.items():
-        for before in MUST_FOLLOW.get(name, ()):
-            other = by_name.get(before)
-            if other and times[0] < other[0] and (name, times[0]) in timed and (before, other[0]) in timed:
-                raise EventOrderError(
-                    name,
-                    when_recorded(times[0]),
-                    before,
-                    when_recorded(other[0]),
-                    ORDER_REASONS.get((name, before), ""),
-                    moment=times[0],
-                )
+    check_order(by_name, lambda name, at, before, other: (name, at) in timed and (before, other) in timed)
     for rule in area.rules_for(process):
         _check_repeat(rule, by_name)
 

@@ -43,7 +43,7 @@ _WORDS: Mapping[str, tuple[str, str]] = {
     "stage2_letter_received": ("Stage 2 letter received", "receipt of the Stage 2 letter"),
     "stage3_requested": ("Stage 3 requested", "the request for Stage 3"),
     "panel_held": ("Panel held", "the panel"),
-    "panel_letter_sent": ("Panel's letter sent", "the panel's letter being sent"),
+    "panel_letter_sent": ("Panel letter sent", "the panel's letter being sent"),
     "closed": ("Complaint closed with its outcome", "the complaint being closed"),
     # London (004)
     "decision_letter_sent": ("Decision letter and outline plan sent", "the decision letter being sent"),

@@ -6,7 +6,7 @@ duty with no canonical completing event can still be marked met.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,14 +99,24 @@ def index_events(events: Iterable[Event], known: frozenset[str], area: str) -> d
         by_name.setdefault(e.name, []).append(e.at)
     for times in by_name.values():
         times.sort()
+    # By date: an event may fall on the same day as the one it follows, and a date given without a time
+    # (a complaint received "on 17 Dec") is kept at that day's start (issue 9 item 4). So a birth on the
+    # day of the pre-birth conference is accepted: the conference that morning, the birth that
+    # afternoon, and no deadline changes with their order within the day.
+    check_order(by_name, lambda name, at, before, other: local_date(at) < local_date(other))
+    return by_name
+
+
+def check_order(
+    by_name: Mapping[str, list[datetime]], too_early: Callable[[str, datetime, str, datetime], bool]
+) -> None:
+    """Refuse the first event whose first occurrence comes before one it must follow (``MUST_FOLLOW``),
+    as ``too_early`` judges it (by date here; by time, where both times were given, in
+    casework.event_checks)."""
     for name, times in by_name.items():
         for before in MUST_FOLLOW.get(name, ()):
             other = by_name.get(before)
-            # By date: an event may fall on the same day as the one it follows, and a date given without
-            # a time (a complaint received "on 17 Dec") is kept at that day's start (issue 9 item 4). So a
-            # birth on the day of the pre-birth conference is accepted: the conference that morning, the
-            # birth that afternoon, and no deadline changes with their order within the day.
-            if other and times[0] < other[0] and local_date(times[0]) < local_date(other[0]):
+            if other and times[0] < other[0] and too_early(name, times[0], before, other[0]):
                 raise EventOrderError(
                     name,
                     when_recorded(times[0]),
@@ -115,7 +125,6 @@ def index_events(events: Iterable[Event], known: frozenset[str], area: str) -> d
                     ORDER_REASONS.get((name, before), ""),
                     moment=times[0],
                 )
-    return by_name
 
 
 def first_present(names: Sequence[str], by_name: Mapping[str, list[datetime]]) -> str | None:

@@ -40,7 +40,12 @@ class FreeText:
 
     @property
     def erased(self) -> bool:
-        return self.text.startswith((REDACTED, REMOVED))
+        return is_erased(self.text)
+
+
+def is_erased(text: str) -> bool:
+    """Whether the text is a redaction's or retention's notice, not what someone typed."""
+    return text.lstrip().startswith((REDACTED, REMOVED))
 
 
 def text_hash(text: str) -> str:

@@ -28,8 +28,6 @@ STATUS_WORDS: Mapping[str, str] = {
     "missed": "overdue",
 }
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-#: How a redaction (``cpc case redact``) marks the free text it replaced; shown as it is.
-REDACTED_PREFIX = "[redacted"
 
 
 def words(name: str) -> str:
@@ -72,17 +70,11 @@ def _moment(text: str) -> str:
     return when(at) if at.tzinfo is not None else text
 
 
-def is_redacted(text: str) -> bool:
-    return text.lstrip().startswith(REDACTED_PREFIX)
-
-
 __all__ = [
     "PROCESS_TITLE",
-    "REDACTED_PREFIX",
     "STATUS_WORDS",
     "audit_what",
     "audit_when",
     "detail_words",
-    "is_redacted",
     "words",
 ]

@@ -29,23 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from casework.event_titles import event_title, is_listed
+
 CLOSED = "closed"
 
 #: Plain-English titles of the canonical complaint events (ARCHITECTURE: Domain vocabulary).
-TITLES: Mapping[str, str] = {
-    "complaint_received": "Complaint received",
-    "stage1_meeting_held": "Stage 1 meeting held",
-    "stage1_response_sent": "Stage 1 response sent",
-    "stage1_response_received": "Stage 1 response received",
-    "stage2_requested": "Stage 2 requested",
-    "stage2_meeting_held": "Stage 2 meeting held",
-    "stage2_letter_sent": "Stage 2 letter sent",
-    "stage2_letter_received": "Stage 2 letter received",
-    "stage3_requested": "Stage 3 requested",
-    "panel_held": "Panel held",
-    "panel_letter_sent": "Panel letter sent",
-    CLOSED: "Complaint closed with its outcome",
-}
+# Each step's default title is the event's own (casework.event_titles), so a step reads alike in a
+# lifecycle refusal, a step form and a timeline's explanation.
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +82,14 @@ class ComplaintLifecycle:
         for t in self.transitions:
             if t.event == event:
                 return t.title
-        return TITLES.get(event, event.replace("_", " ").capitalize())
+        return event_title(event)
 
     def source_of(self, event: str) -> str:
         return next((t.source for t in self.transitions if t.event == event), self.source)
 
 
 def _t(event: str, after: tuple[str, ...], source: str, times: int = 1, title: str | None = None) -> Transition:
-    return Transition(event, after, source, title or TITLES[event], times)
+    return Transition(event, after, source, title or event_title(event), times)
 
 
 _D = "000_263c99b8cdce9ba9.txt"
@@ -152,7 +142,7 @@ def _transition(errors: list[tuple[str, str]], raw: Any, where: str, known: froz
     if source is None and "source" not in raw:
         errors.append((f"{where}.source", "the citation (seed file and paragraph) for this step"))
     title = _text(errors, raw, "title", where)
-    if title is None and event is not None and event not in TITLES:
+    if title is None and event is not None and not is_listed(event):
         errors.append((f"{where}.title", f"a plain-English title for {event!r}, which has no default title"))
     times = raw.get("times", 1)
     if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= 10:
@@ -161,7 +151,7 @@ def _transition(errors: list[tuple[str, str]], raw: Any, where: str, known: froz
     note = _text(errors, raw, "note", where)
     if len(errors) > before or event is None or source is None:
         return None
-    return Transition(event, tuple(after), source, title or TITLES[event], times, note)
+    return Transition(event, tuple(after), source, title or event_title(event), times, note)
 
 
 def _check_graph(errors: list[tuple[str, str]], steps: tuple[Transition, ...]) -> None:
