@@ -41,13 +41,18 @@ def utc_now() -> datetime:
 def build(
     settings: Settings,
     now: Callable[[], datetime] = utc_now,
-    credentials_factory: Any = None,
+    token_source: Any = None,
     graph_credential: Any = None,
 ) -> tuple[web.Application, SqlStore]:
     if not settings.app_id and not is_loopback(settings.host):
         raise RefusedToStart(
             f"refusing to start without authentication on {settings.host}: set CPC_APP_ID and CPC_APP_PASSWORD, "
             "or bind to 127.0.0.1"
+        )
+    if settings.app_id and not settings.tenants():
+        raise RefusedToStart(
+            "refusing to start with a bot app id but no tenant: set CPC_APP_TENANT_ID (the home tenant) "
+            "or CPC_ALLOWED_TENANTS, so that activities from other tenants are refused"
         )
     if settings.app_id and not key_configured():
         raise RefusedToStart(
@@ -66,7 +71,7 @@ def build(
     outbox = ports.outbox
     scheduler = Scheduler()
     readiness = Readiness(store.engine, settings.db_ready_timeout)
-    app = create_app(settings, casework, outbox, now, credentials_factory, scheduler, readiness)
+    app = create_app(settings, casework, outbox, now, token_source, scheduler, readiness)
     bot = app[BOT_KEY]
     bot.booker = build_booker(settings, store, catalogue.areas, now, ports, bookings)
     scheduler.add(

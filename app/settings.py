@@ -95,6 +95,22 @@ class Settings(BaseSettings):
     openid_metadata_url: str = Field(default="", description="override of the Bot Framework OpenID metadata URL")
     token_issuer: str = Field(default="", description="override of the expected token issuer")
     outbox_dir: str = Field(default=str(ROOT / "var" / "outbox"), description="where .ics/.eml go without a tenant")
+    allowed_tenants: str = Field(
+        default="",
+        description="comma-separated Entra tenant ids whose activities are accepted; empty: the app's own "
+        "tenant (CPC_APP_TENANT_ID) only",
+    )
+    teams_service_hosts: str = Field(
+        default="smba.trafficmanager.net,smba.infra.gcc.teams.microsoft.com,"
+        "smba.infra.gov.teams.microsoft.us,smba.infra.dod.teams.microsoft.us",
+        description="comma-separated hosts an authenticated activity's serviceUrl may name (Microsoft's "
+        "Teams service hosts for the commercial, GCC, GCC High and DoD clouds)",
+    )
+    playground_origins: str = Field(
+        default="",
+        description="comma-separated browser Origins accepted in unauthenticated loopback mode; empty: "
+        "requests carrying any Origin header are refused there",
+    )
 
     # Reminders and digests (scheduler/). Rate limits are per instance: Teams allows 7 sends per second
     # per conversation and about 50 requests per second per tenant (SDK-FACTS: Teams rate limits).
@@ -143,6 +159,13 @@ class Settings(BaseSettings):
             "pool_size": self.db_pool_size,
             "max_overflow": self.db_max_overflow,
         }
+
+    def tenants(self) -> frozenset[str]:
+        """The tenants whose activities are accepted (empty: any, which only loopback mode allows)."""
+        listed = {t.strip().lower() for t in self.allowed_tenants.split(",") if t.strip()}
+        if not listed and self.app_tenant_id:
+            listed = {self.app_tenant_id.strip().lower()}
+        return frozenset(listed)
 
     def executor_threads(self) -> int:
         """The size of the event loop's default executor: one thread per connection the pool may open."""

@@ -1,7 +1,9 @@
 """The aiohttp application: ``/api/messages`` for the Bot Framework channel, ``/healthz`` and ``/readyz``.
 
-No request produces a 5xx or a traceback: bad JSON is 400, a failed token check is 401, and an
-error inside a turn is answered in the conversation and logged by type only. The answer does not claim
+No request produces a 5xx or a traceback: the gate (:mod:`bot.gate`) answers 401 for a failed token
+check (before the body is read), 400 for a body that is not an activity, 403 for a tenant or
+``serviceUrl`` the bot does not serve; an error inside a turn is answered in the conversation and
+logged by type only. The answer does not claim
 that nothing changed: the action may have committed before the failure (its reply could not be drawn),
 and every action is idempotent, so trying again is safe and says what is on record.
 The one deliberate 5xx is ``/readyz``'s 503, which a load balancer reads as "send traffic elsewhere".
@@ -15,7 +17,6 @@ loop's default executor, which the app replaces on startup with one sized to the
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -24,16 +25,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aiohttp import web
-from botbuilder.core import TurnContext
 
 from bot import edge
+from bot.gate import MAX_BODY, Gate, Refused, is_loopback_host
 from bot.handler import ChallengeBot, Delivery
 from casework.ports import EmailOutbox
 from casework.service import Casework
 
 log = logging.getLogger("cpc.http")
 
-MAX_BODY = 256 * 1024
 BOT_KEY: web.AppKey[ChallengeBot] = web.AppKey("bot", ChallengeBot)
 
 
@@ -61,25 +61,7 @@ class DatabaseCheck(Protocol):
 
 
 def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-async def _turn_error(turn_context: TurnContext, error: Exception) -> None:
-    log.error("turn failed: %s", type(error).__name__)
-    try:
-        await turn_context.send_activity(
-            "Sorry, something went wrong before I could answer. Please try again: if what you sent was "
-            "already recorded, I will say so, and nothing is recorded twice."
-        )
-    except Exception:  # the channel may be the thing that failed
-        log.warning("could not tell the user about a failed turn")
+    return is_loopback_host(host)
 
 
 def create_app(
@@ -87,37 +69,30 @@ def create_app(
     casework: Casework,
     outbox: EmailOutbox,
     now: Callable[[], datetime],
-    credentials_factory: Any = None,
+    token_source: Any = None,
     scheduler: Background | None = None,
     database: DatabaseCheck | None = None,
 ) -> web.Application:
-    adapter = edge.make_adapter(settings, credentials_factory)
-    adapter.on_turn_error = _turn_error
+    adapter = edge.make_adapter(settings, token_source)
     bot = ChallengeBot(casework, Delivery(adapter, settings.app_id, outbox), now)
-    unauthenticated = not settings.app_id
+    gate = Gate.from_settings(settings)
+    unauthenticated = not gate.authenticated
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        if unauthenticated and not is_loopback(request.remote):
-            return web.json_response({"error": "unauthenticated mode accepts loopback traffic only"}, status=401)
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.json_response({"error": "request too large"}, status=413)
         try:
-            body = await request.json()
-            activity = edge.parse_activity(body)
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"error": "expected a Bot Framework activity as JSON"}, status=400)
+            activity, identity = await gate.admit(request)
+        except Refused as refused:
+            return refused.response()
         try:
-            auth = await edge.authenticate(adapter, activity, request.headers.get("Authorization"))
-        except edge.Unauthorized:
-            return web.json_response({"error": "unauthorized"}, status=401)
-        try:
-            response = await edge.process(adapter, auth, activity, bot.on_turn)
+            response = await edge.process(adapter, identity, activity, bot.on_turn)
         except Exception as exc:  # never a 5xx: the channel would retry and the user would see nothing
             log.error("activity not processed: %s", type(exc).__name__)
             return web.json_response({"error": "not processed"}, status=200)
         if response is None:
-            return web.Response(status=201)
+            return web.Response(status=201 if activity.type != "invoke" else 200)
         status, payload = edge.invoke_response_json(response)
+        if status >= 500:  # the SDK's "no handler answered" (501): never a 5xx to the channel
+            status, payload = 200, None
         return web.json_response(payload, status=status)
 
     async def healthz(_request: web.Request) -> web.StreamResponse:
@@ -141,10 +116,21 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     # First in, so last out: the executor outlives the scheduler's jobs that use it.
     app.cleanup_ctx.append(_executor_lifecycle(settings.executor_threads()))
+    app.cleanup_ctx.append(_adapter_lifecycle(adapter))
     if scheduler is not None:
         app[SCHEDULER_KEY] = scheduler
         app.cleanup_ctx.append(scheduler.lifecycle)
     return app
+
+
+def _adapter_lifecycle(adapter: edge.CloudAdapter) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Close the adapter's shared connection pool when the app stops."""
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        await edge.close(adapter)
+
+    return lifecycle
 
 
 async def _database_problem(database: DatabaseCheck) -> str | None:

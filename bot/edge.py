@@ -1,49 +1,59 @@
-"""The Bot Framework edge: the only place that touches botbuilder's adapter, auth and connector.
+"""The Teams edge: the only place that touches the Microsoft 365 Agents SDK's adapter, auth and connector.
 
-Why one edge: the Bot Framework SDK is archived and its successor (the Microsoft 365 Agents SDK)
-has different packages and types. Everything else in ``bot/`` talks to the functions here, so the
-move touches this module and its parts only. It also works around the SDK's sharp edges in one place:
+Why one edge: the SDK moves quickly (1.3.0 removed ``TurnContext.get/set/has``), and it replaced the
+Bot Framework SDK, which was archived at the end of 2025. Everything else in ``bot/`` talks to the
+functions here, so an SDK change touches this module and its parts only:
 
-- Token validation fetches the OpenID metadata with a *blocking* ``requests.get`` and several bad
-  tokens raise arbitrary exceptions (500s). ``authenticate`` runs the validation on a worker thread
-  and turns every failure into ``Unauthorized``.
-- Invoke bodies are serialized by the adapter, so the models returned here must stay unserialized.
-- Outgoing calls go through msrest, whose errors (and silent retries of PUT/DELETE) are mapped to
-  ``SendFailed`` with the status, Retry-After and "blocked" flag a scheduler needs.
+- token checks, stricter than the SDK's defaults, in :mod:`bot.edge_auth`;
+- outgoing clients with one shared pool and time limits in :mod:`bot.edge_client`;
+- reading activities and conversation references in :mod:`bot.edge_activities`;
+- what is sent and the invoke responses in :mod:`bot.edge_cards`;
+- proactive sends and their failures in :mod:`bot.edge_proactive`.
 
-This module makes the adapter from settings and runs turns; it is the one import path for the rest,
-which lives by responsibility: token checks in :mod:`bot.edge_auth`, reading activities and
-conversation references in :mod:`bot.edge_activities`, what is sent and the invoke responses in
-:mod:`bot.edge_cards`, proactive sends and their failures in :mod:`bot.edge_proactive`, and the
-msrest work-arounds in :mod:`bot.edge_msrest`.
+The app (:mod:`bot.app`) checks the token before it reads the body, parses the activity itself
+(the SDK's ``process_request`` answers a malformed one with a 500) and then runs the turn with
+:func:`process`, which is the SDK's ``process_activity`` with the validated claims.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Protocol
 
-from botbuilder.core import InvokeResponse
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, CallerIdConstants
-from botframework.connector.auth import (
-    AuthenticateRequestResult,
-    AuthenticationConstants,
-    ServiceClientCredentialsFactory,
-)
+from microsoft_agents.activity import Activity, InvokeResponse
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
-from bot.edge_activities import member_email, parse_activity, reference_from_json, reference_to_json, tenant_id
-from bot.edge_auth import AUTH_TIMEOUT_SECONDS, Unauthorized, authenticate, log
+from bot.edge_activities import (
+    channel_of,
+    member_email,
+    member_name,
+    parse_activity,
+    reference_from_json,
+    reference_to_json,
+    tenant_id,
+)
+from bot.edge_auth import (
+    AUTH_TIMEOUT_SECONDS,
+    BOT_FRAMEWORK_ISSUER,
+    BOT_FRAMEWORK_OPENID_METADATA_URL,
+    ChannelToken,
+    TokenValidator,
+    Unauthorized,
+    check_activity,
+    log,
+)
 from bot.edge_cards import (
     ADAPTIVE_CARD_CONTENT_TYPE,
     MESSAGE_CONTENT_TYPE,
-    adaptive_card_invoke_response,
+    adaptive_card_response,
     card_activity,
     invoke_response_json,
-    message_invoke_response,
+    message_response,
+    text_activity,
 )
-from bot.edge_msrest import JsonCard
-from bot.edge_proactive import Logic, create_personal_conversation, send_proactive, update_proactive
+from bot.edge_client import ChannelClients, TokenSource, msal_token_source
+from bot.edge_proactive import Logic, create_personal_conversation, send_failed, send_proactive, update_proactive
 from casework.ports import SendFailed
 
 
@@ -63,92 +73,83 @@ __all__ = [
     "ADAPTIVE_CARD_CONTENT_TYPE",
     "AUTH_TIMEOUT_SECONDS",
     "MESSAGE_CONTENT_TYPE",
-    "AuthenticateRequestResult",
+    "Activity",
+    "ChannelToken",
+    "ClaimsIdentity",
     "CloudAdapter",
     "InvokeResponse",
-    "JsonCard",
     "Logic",
     "SendFailed",
+    "TokenSource",
+    "TurnContext",
     "Unauthorized",
-    "adaptive_card_invoke_response",
-    "authenticate",
+    "adaptive_card_response",
     "card_activity",
+    "channel_of",
+    "check_activity",
     "create_personal_conversation",
     "invoke_response_json",
     "log",
     "make_adapter",
+    "make_validator",
     "member_email",
-    "message_invoke_response",
+    "member_name",
+    "message_response",
     "parse_activity",
     "process",
     "reference_from_json",
     "reference_to_json",
+    "send_failed",
     "send_proactive",
     "tenant_id",
+    "text_activity",
     "update_proactive",
 ]
 
 
-def _sdk_configuration(settings: Settings) -> SimpleNamespace:
-    """The attribute bag ``ConfigurationBotFrameworkAuthentication`` reads with getattr/hasattr."""
-    app_type = settings.app_type if settings.app_id else "MultiTenant"
-    config = SimpleNamespace(
-        APP_ID=settings.app_id,
-        APP_PASSWORD=settings.app_password,
-        APP_TYPE=app_type,
-        APP_TENANTID=settings.app_tenant_id,
+def make_validator(settings: Settings) -> TokenValidator | None:
+    """The channel token validator, or None when no app id is set (unauthenticated, loopback only)."""
+    if not settings.app_id:
+        return None
+    issuers = (settings.token_issuer,) if settings.token_issuer else (BOT_FRAMEWORK_ISSUER,)
+    return TokenValidator(
+        settings.app_id,
+        metadata_url=settings.openid_metadata_url or BOT_FRAMEWORK_OPENID_METADATA_URL,
+        issuers=issuers,
     )
-    if settings.openid_metadata_url or settings.token_issuer:
-        # Setting any of these switches the SDK to its "parameterized" authentication, which has no
-        # defaults of its own: leave one unset and outgoing calls lose their OAuth scope and login
-        # URL. So spell out the public-cloud values, overriding only the channel->bot keys.
-        config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
-            settings.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
-        )
-        config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
-            settings.token_issuer or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
-        )
-        config.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
-        config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
-        config.OAUTH_URL = AuthenticationConstants.OAUTH_URL
-        config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
-            AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
-        )
-        config.CALLER_ID = CallerIdConstants.public_azure_channel
-        config.VALIDATE_AUTHORITY = True
-    return config
 
 
-def make_adapter(
-    settings: Settings,
-    credentials_factory: ServiceClientCredentialsFactory | None = None,
-) -> CloudAdapter:
-    """A CloudAdapter configured from settings; an empty app id disables auth (SDK behaviour).
+def make_adapter(settings: Settings, token_source: TokenSource | None = None) -> CloudAdapter:
+    """A CloudAdapter whose outgoing calls use :class:`bot.edge_client.ChannelClients`.
 
-    ``credentials_factory`` replaces the MSAL-backed outgoing credentials (tests pass one that returns
-    a fixed token). Misconfiguration fails here, at start-up, with a message naming the setting.
+    ``token_source`` gives the outgoing token (tests pass a fixed one); with an app id and none given,
+    the SDK's MSAL provider is used. Misconfiguration fails here, at start-up, naming the setting.
     """
-    if settings.app_id and credentials_factory is None:
+    if settings.app_id and token_source is None:
         app_type = settings.app_type.lower()
         if app_type == "singletenant" and not (settings.app_password and settings.app_tenant_id):
             raise ValueError("app_type SingleTenant needs app_password and app_tenant_id")
         if app_type == "userassignedmsi" and not settings.app_tenant_id:
             raise ValueError("app_type UserAssignedMSI needs app_tenant_id")
-    auth = ConfigurationBotFrameworkAuthentication(
-        _sdk_configuration(settings), credentials_factory=credentials_factory
-    )
-    adapter = CloudAdapter(auth)
-    adapter.cpc_auth_disabled = not settings.app_id
+        token_source = msal_token_source(
+            settings.app_id, settings.app_password, settings.app_tenant_id, settings.app_type
+        )
+    clients = ChannelClients(settings.app_id, token_source)
+    adapter = CloudAdapter(channel_service_client_factory=clients)
+    adapter.cpc_clients = clients  # type: ignore[attr-defined]  # closed by the app's cleanup
     return adapter
 
 
 async def process(
-    adapter: CloudAdapter,
-    auth_result: AuthenticateRequestResult,
-    activity: Activity,
-    logic: Logic,
+    adapter: CloudAdapter, identity: ClaimsIdentity, activity: Activity, logic: Logic
 ) -> InvokeResponse | None:
-    """Run the turn with an already-validated request (CloudAdapter accepts the result in place of
-    the header, so validation is not repeated). Returns the invoke response, if any."""
-    response = await adapter.process_activity(auth_result, activity, logic)
+    """Run the turn with already-validated claims; returns the invoke response, if any."""
+    response = await adapter.process_activity(identity, activity, logic)
     return response if isinstance(response, InvokeResponse) else None
+
+
+async def close(adapter: CloudAdapter) -> None:
+    """Close the adapter's connection pool for this event loop."""
+    clients = getattr(adapter, "cpc_clients", None)
+    if isinstance(clients, ChannelClients):
+        await clients.close()

@@ -1,7 +1,9 @@
 """Reading incoming activities: the JSON body, the tenant, the conversation reference, a member's email.
 
-Part of the Bot Framework edge (see :mod:`bot.edge`). A conversation reference is stored as JSON so
-that the scheduler can message the conversation later (:mod:`bot.edge_proactive`).
+Part of the Agents SDK edge (see :mod:`bot.edge`). A conversation reference is stored as JSON so that
+the scheduler can message the conversation later (:mod:`bot.edge_proactive`); the JSON keys are the
+Bot Framework's (``serviceUrl``, ``bot``, ``conversation``...), so references stored by the old
+botbuilder edge still load.
 """
 
 from __future__ import annotations
@@ -11,34 +13,46 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ConversationReference
+import pydantic
+from microsoft_agents.activity import Activity, ConversationReference
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
-# The edge's one logger, whichever part of it logs (its name predates the split of bot/edge.py).
+# The edge's one logger, whichever part of it logs.
 log = logging.getLogger("bot.edge")
 
 
-def parse_activity(body: Mapping[str, Any]) -> Activity:
-    """An Activity from the JSON an HTTP request carried; ValueError when it is not an activity."""
+def parse_activity(body: Any) -> Activity:
+    """An Activity from the JSON an HTTP request carried; ValueError when it is not an activity.
+
+    The SDK's own ``process_request`` would let a pydantic ValidationError escape as a 500, and it
+    accepts an activity without a conversation only to fail later: both are refused here.
+    """
     if not isinstance(body, Mapping):
         raise ValueError("activity body must be a JSON object")
     try:
-        activity = Activity().deserialize(dict(body))
-    except Exception as exc:  # msrest raises its own DeserializationError hierarchy
-        raise ValueError(f"not an activity: {exc}") from exc
+        activity = Activity.model_validate(dict(body))
+    except (pydantic.ValidationError, ValueError, TypeError, RecursionError) as exc:
+        raise ValueError(f"not an activity: {type(exc).__name__}") from exc
     if not activity.type:
         raise ValueError("activity has no type")
+    if activity.conversation is None or not activity.conversation.id:
+        raise ValueError("activity has no conversation")
     return activity
 
 
-def tenant_id(activity: Activity) -> str | None:
-    """The tenant of an incoming Teams activity, from ``channelData.tenant.id``.
+def channel_of(activity: Activity) -> str | None:
+    """The base channel id (``msteams``), as keys are endorsed for it."""
+    channel = activity.channel_id
+    if channel is None:
+        return None
+    return str(getattr(channel, "channel", None) or channel).split(":", 1)[0] or None
 
-    ``conversation.tenantId`` is not usable: the SDK maps ``tenant_id`` to the key ``tenantID`` and
-    drops Teams' ``tenantId`` into additional properties, so it is read only as a fallback.
-    """
-    channel_data = getattr(activity, "channel_data", None)
+
+def tenant_id(activity: Activity) -> str | None:
+    """The tenant of an incoming Teams activity, from ``channelData.tenant.id`` (Teams' own field),
+    else ``conversation.tenantId``."""
+    channel_data = activity.channel_data
     tenant: Any = None
     if isinstance(channel_data, Mapping):
         tenant = channel_data.get("tenant")
@@ -47,19 +61,15 @@ def tenant_id(activity: Activity) -> str | None:
     value = tenant.get("id") if isinstance(tenant, Mapping) else getattr(tenant, "id", None)
     if isinstance(value, str) and value:
         return value
-    conversation = getattr(activity, "conversation", None)
-    if conversation is not None:
-        extra = getattr(conversation, "additional_properties", None) or {}
-        fallback = getattr(conversation, "tenant_id", None) or extra.get("tenantId")
-        if isinstance(fallback, str) and fallback:
-            return fallback
-    return None
+    conversation = activity.conversation
+    fallback = getattr(conversation, "tenant_id", None) if conversation is not None else None
+    return fallback if isinstance(fallback, str) and fallback else None
 
 
 def reference_to_json(activity: Activity) -> str:
     """A JSON string to store, from which the bot can message this conversation later."""
-    reference = TurnContext.get_conversation_reference(activity)
-    return json.dumps(reference.serialize(), sort_keys=True)
+    reference = activity.get_conversation_reference()
+    return json.dumps(reference.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True)
 
 
 def reference_from_json(s: str) -> ConversationReference:
@@ -70,7 +80,10 @@ def reference_from_json(s: str) -> ConversationReference:
         raise ValueError(f"conversation reference is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError("conversation reference must be a JSON object")
-    reference = ConversationReference().deserialize(data)
+    try:
+        reference = ConversationReference.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValueError("conversation reference lacks a conversation id or service url") from exc
     if reference.conversation is None or not reference.conversation.id or not reference.service_url:
         raise ValueError("conversation reference lacks a conversation id or service url")
     return reference
@@ -79,19 +92,28 @@ def reference_from_json(s: str) -> ConversationReference:
 async def member_email(turn_context: TurnContext, user_id: str) -> str | None:
     """The email (else the UPN) of a conversation member, from the channel's roster; None on error.
 
-    ``GET /v3/conversations/{id}/members/{userId}`` via TeamsInfo; a proactive turn has no
-    channelData (TeamsInfo would fail on it), so there the connector is asked directly.
+    ``GET /v3/conversations/{id}/members/{userId}`` through the turn's connector client.
     """
     try:
-        if turn_context.activity.channel_data is None:
-            client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-            raw = await client.conversations.get_conversation_member(turn_context.activity.conversation.id, user_id)
-            extra = getattr(raw, "additional_properties", None) or {}
+        client: Any = turn_context.services.get(ConnectorClientBase)
+        conversation = turn_context.activity.conversation
+        if client is None or conversation is None:
+            return None
+        # TeamsConnectorClient's own lookup returns a TeamsChannelAccount, which keeps the email.
+        lookup = getattr(client, "get_conversation_member", None) or client.conversations.get_conversation_member
+        member = await lookup(conversation.id, user_id)
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        if not email:
+            extra = getattr(member, "model_extra", None) or {}
             email = extra.get("email") or extra.get("userPrincipalName")
-        else:
-            member = await TeamsInfo.get_member(turn_context, user_id)
-            email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
     except Exception as exc:
-        log.info("member lookup failed for %s: %s: %s", user_id, type(exc).__name__, exc)
+        log.info("member lookup failed: %s", type(exc).__name__)
         return None
     return email if isinstance(email, str) and email else None
+
+
+def member_name(turn_context: TurnContext) -> str | None:
+    """The display name Teams sends with the activity (``from.name``), if any."""
+    frm = turn_context.activity.from_property
+    name = getattr(frm, "name", None)
+    return name if isinstance(name, str) and name.strip() else None

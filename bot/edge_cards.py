@@ -1,30 +1,38 @@
 """What the bot sends: card and message activities, and the invoke responses to card actions (see :mod:`bot.edge`).
 
-Invoke bodies are serialized by the adapter, so the models returned here must stay unserialized;
-cards travel as :class:`~bot.edge_msrest.JsonCard`, which botbuilder's deep copy and msrest's
-serializer pass through.
+Cards are plain JSON (what cards.render returns). The Agents SDK's Activity is a pydantic model whose
+attachment ``content`` is typed ``object``, so a card goes out as it is, without the per-node copy
+and serialization botbuilder and msrest did (the ``JsonCard`` work-around is gone with them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import InvokeResponse, serializer_helper
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
-
-from bot.edge_msrest import JsonCard
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+    InvokeResponse,
+)
 
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 
 
 def card_activity(card: Mapping[str, Any]) -> Activity:
-    """A message activity carrying one Adaptive Card, cheap to copy and to serialize."""
+    """A message activity carrying one Adaptive Card."""
     return Activity(
         type=ActivityTypes.message,
-        attachments=[Attachment(content_type=ADAPTIVE_CARD_CONTENT_TYPE, content=JsonCard(card))],
+        attachments=[Attachment(content_type=ADAPTIVE_CARD_CONTENT_TYPE, content=dict(card))],
     )
+
+
+def text_activity(text: str) -> Activity:
+    return Activity(type=ActivityTypes.message, text=text)
 
 
 def to_activity(activity: Activity | Mapping[str, Any]) -> Activity:
@@ -35,46 +43,27 @@ def to_activity(activity: Activity | Mapping[str, Any]) -> Activity:
         raise TypeError(f"expected an Activity or a dict, got {type(activity).__name__}")
     data = dict(activity)
     if data.get("type") == "AdaptiveCard":
-        data = {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "content": data}]}
-    elif "contentType" in data:
+        return card_activity(data)
+    if "contentType" in data:
         data = {"type": "message", "attachments": [data]}
     data.setdefault("type", ActivityTypes.message)
-    return Activity().deserialize(data)
+    return Activity.model_validate(data)
+
+
+def adaptive_card_response(card: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
+    """The answer to an ``adaptiveCard/action`` that replaces the card in place (what an
+    ``action_execute`` handler returns)."""
+    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD_CONTENT_TYPE, value=dict(card))
+
+
+def message_response(text: str) -> AdaptiveCardInvokeResponse:
+    """The answer to an ``adaptiveCard/action`` that shows ``text`` and leaves the card as it was."""
+    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=MESSAGE_CONTENT_TYPE, value=text)
 
 
 def invoke_response_json(response: InvokeResponse) -> tuple[int, Any]:
-    """(HTTP status, JSON-ready body) for an invoke response, serializing SDK models exactly once."""
+    """(HTTP status, JSON-ready body) of the turn's invoke response."""
     body = response.body
-    if body is not None and hasattr(body, "_attribute_map"):
-        body = serializer_helper(body)
-    return int(response.status or 200), body
-
-
-def adaptive_card_invoke_response(card: dict[str, Any]) -> InvokeResponse:
-    """The reply to an ``adaptiveCard/action`` that replaces the card in place.
-
-    Return it from ``on_invoke_activity``: the body stays an unserialized model because CloudAdapter
-    serializes it (returning it from ``on_adaptive_card_invoke`` serializes twice: HTTP 500).
-    """
-    return InvokeResponse(
-        status=200,
-        body=AdaptiveCardInvokeResponse(status_code=200, type=ADAPTIVE_CARD_CONTENT_TYPE, value=card),
-    )
-
-
-class _MessageInvokeResponse(AdaptiveCardInvokeResponse):  # type: ignore[misc]  # untyped SDK base
-    """AdaptiveCardInvokeResponse declares ``value`` as a dict; a message response carries a string,
-    which the SDK's serializer rejects (HTTP 500). Same wire shape, ``value`` typed as any object."""
-
-    _attribute_map = {  # noqa: RUF012  # msrest reads this class attribute
-        **AdaptiveCardInvokeResponse._attribute_map,
-        "value": {"key": "value", "type": "object"},
-    }
-
-
-def message_invoke_response(text: str) -> InvokeResponse:
-    """The reply to an ``adaptiveCard/action`` that shows ``text`` and leaves the card as it was."""
-    return InvokeResponse(
-        status=200,
-        body=_MessageInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=text),
-    )
+    if hasattr(body, "model_dump"):
+        body = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return int(response.status or HTTPStatus.OK), body

@@ -1,8 +1,13 @@
 """Proactive messages and their failures: cards the bot sends outside a turn (see :mod:`bot.edge`).
 
-Outgoing calls go through msrest, whose errors (and silent retries of PUT/DELETE) are mapped to
-:class:`SendFailed` with the status, Retry-After and "blocked" flag a scheduler needs. The
-conversation is named by a reference stored as JSON (:func:`bot.edge_activities.reference_to_json`).
+The conversation is named by a reference stored as JSON (:func:`bot.edge_activities.reference_to_json`).
+The SDK's connector raises ``aiohttp.ClientResponseError`` (with the status, headers and body) for a
+refusal and ``TimeoutError`` or ``aiohttp.ClientError`` when nothing answered; each becomes
+:class:`SendFailed` with the status, Retry-After and "blocked" flag the scheduler needs. The send runs
+inside its own proactive turn, so a failure is caught there and never reaches the app's turn-error
+handler (which would post an apology into the very conversation that just refused a message).
+The SDK does not retry by itself (checked: its connector makes one request per call), so the
+scheduler's backoff is the only one.
 """
 
 from __future__ import annotations
@@ -13,31 +18,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+import aiohttp
+from microsoft_agents.activity import Activity, ChannelAccount, ConversationParameters
+from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
 
 from bot.edge_activities import reference_from_json
 from bot.edge_cards import to_activity
+from bot.edge_client import PROACTIVE_CALL_TIMEOUT, call_timeout
 from casework.ports import SendFailed
 
-#: Turn logic as botbuilder calls it: one coroutine per turn.
+#: Turn logic as the SDK calls it: one coroutine per turn.
 Logic = Callable[[TurnContext], Awaitable[Any]]
-
-
-def _no_hidden_retries(turn_context: TurnContext) -> None:
-    """Switch off msrest's own retries for this turn's connector.
-
-    msrest retries PUT and DELETE on 5xx three times with backoff (not POST: its retry whitelist is
-    ignored by urllib3 2), then raises an error without the status. The caller's scheduler does its
-    own backoff with jitter, so one attempt with a readable status is what we want.
-    """
-    client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-    policy = getattr(getattr(client, "config", None), "retry_policy", None)
-    if policy is None:
-        return
-    policy.retries = 0
-    policy.policy.status_forcelist = set()
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -54,17 +45,10 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _error_code(exc: BaseException, response: Any) -> str | None:
-    error = getattr(getattr(exc, "error", None), "error", None)
-    code = getattr(error, "code", None)
-    if isinstance(code, str) and code:
-        return code
-    text_method = getattr(response, "text", None)
-    if not callable(text_method):
-        return None
+def _error_code(body: str | None) -> str | None:
     try:
-        data = json.loads(text_method())
-    except Exception:
+        data = json.loads(body or "")
+    except ValueError:
         return None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         found = data["error"].get("code")
@@ -72,28 +56,24 @@ def _error_code(exc: BaseException, response: Any) -> str | None:
     return None
 
 
-def _send_failed(exc: BaseException) -> SendFailed:
-    """Map msrest/requests errors (ErrorResponseException, ClientRequestError, ...) to SendFailed."""
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    if not isinstance(status, int):
-        return SendFailed(None, None, False, message=f"{type(exc).__name__}: {exc}")
-    headers = getattr(response, "headers", None) or {}
-    retry_after = _retry_after_seconds(headers.get("Retry-After") if hasattr(headers, "get") else None)
-    code = _error_code(exc, response)
-    return SendFailed(status, retry_after, status == 403, code=code)
+def send_failed(exc: BaseException) -> SendFailed:
+    """What the scheduler needs to know of a failed call: status, Retry-After, blocked, code."""
+    if isinstance(exc, SendFailed):
+        return exc
+    if isinstance(exc, aiohttp.ClientResponseError):
+        retry_after = _retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
+        return SendFailed(exc.status, retry_after, exc.status == 403, code=_error_code(exc.message))
+    if isinstance(exc, TimeoutError):
+        return SendFailed(None, None, False, message="the channel did not answer in time")
+    return SendFailed(None, None, False, message=type(exc).__name__)
 
 
-async def _continue(adapter: CloudAdapter, app_id: str, reference_json: str, logic: Logic) -> None:
-    """Run ``logic`` in a proactive turn and raise what it raised, as ``SendFailed``.
-
-    The failure is caught inside the turn: otherwise the adapter's ``on_turn_error`` (set by
-    bot/app.py for incoming turns) swallows it and posts an apology into the very conversation that
-    just refused a message, and the caller sees no error at all (a 403 or 429 looked like success
-    with no activity id, and the apology was a second, unwanted message).
-    """
+async def _continue(
+    adapter: ChannelServiceAdapter, app_id: str, reference_json: str, logic: Logic, timeout: float
+) -> None:
+    """Run ``logic`` in a proactive turn with the proactive time limit; raise what failed as SendFailed."""
     reference = reference_from_json(reference_json)
-    failures: list[Exception] = []
+    failures: list[BaseException] = []
 
     async def guarded(turn_context: TurnContext) -> None:
         try:
@@ -101,24 +81,23 @@ async def _continue(adapter: CloudAdapter, app_id: str, reference_json: str, log
         except Exception as exc:
             failures.append(exc)
 
+    continuation = reference.get_continuation_activity()
+    continuation.id = None  # so that sends are plain posts to the conversation, not replies to it
     try:
-        await adapter.continue_conversation(reference, guarded, app_id)
-    except SendFailed:
-        raise
+        with call_timeout(timeout):
+            await adapter.continue_conversation(app_id, continuation, guarded)
     except Exception as exc:
-        raise _send_failed(exc) from exc
+        raise send_failed(exc) from exc
     if failures:
-        failure = failures[0]
-        if isinstance(failure, SendFailed):
-            raise failure
-        raise _send_failed(failure) from failure
+        raise send_failed(failures[0]) from failures[0]
 
 
 async def send_proactive(
-    adapter: CloudAdapter,
+    adapter: ChannelServiceAdapter,
     app_id: str,
     reference_json: str,
     activity: Activity | Mapping[str, Any],
+    timeout: float = PROACTIVE_CALL_TIMEOUT,
 ) -> str:
     """Send ``activity`` (or an Adaptive Card / attachment dict) into a stored conversation.
 
@@ -129,36 +108,35 @@ async def send_proactive(
     ids: list[str] = []
 
     async def logic(turn_context: TurnContext) -> None:
-        _no_hidden_retries(turn_context)
         response = await turn_context.send_activity(outgoing)
         ids.append(getattr(response, "id", None) or "")
 
-    await _continue(adapter, app_id, reference_json, logic)
-    if not ids:
+    await _continue(adapter, app_id, reference_json, logic, timeout)
+    if not ids or not ids[0]:
         raise SendFailed(None, None, False, message="the channel returned no activity id")
     return ids[0]
 
 
 async def update_proactive(
-    adapter: CloudAdapter,
+    adapter: ChannelServiceAdapter,
     app_id: str,
     reference_json: str,
     activity_id: str,
     activity: Activity | Mapping[str, Any],
+    timeout: float = PROACTIVE_CALL_TIMEOUT,
 ) -> None:
     """Replace a message the bot sent earlier (e.g. a card whose decision has been taken)."""
     outgoing = to_activity(activity)
-    outgoing.id = activity_id
 
     async def logic(turn_context: TurnContext) -> None:
-        _no_hidden_retries(turn_context)
+        outgoing.id = activity_id
         await turn_context.update_activity(outgoing)
 
-    await _continue(adapter, app_id, reference_json, logic)
+    await _continue(adapter, app_id, reference_json, logic, timeout)
 
 
 async def create_personal_conversation(
-    adapter: CloudAdapter,
+    adapter: ChannelServiceAdapter,
     app_id: str,
     service_url: str,
     tenant: str,
@@ -166,7 +144,7 @@ async def create_personal_conversation(
 ) -> str:
     """Open (or find) the 1:1 chat between the bot and a user; returns its reference as JSON.
 
-    ``user_id`` is the Teams user id (29:...) or the AAD object id. For people who never wrote to
+    ``user_id`` is the Teams user id (29:...) or the Entra object id. For people who never wrote to
     the bot but have it installed; the returned reference works with ``send_proactive``.
     """
     parameters = ConversationParameters(
@@ -179,15 +157,20 @@ async def create_personal_conversation(
     references: list[str] = []
 
     async def logic(turn_context: TurnContext) -> None:
-        reference = TurnContext.get_conversation_reference(turn_context.activity)
+        reference = turn_context.activity.get_conversation_reference()
         reference.user = ChannelAccount(id=user_id)
         reference.activity_id = None
-        references.append(json.dumps(reference.serialize(), sort_keys=True))
+        references.append(
+            json.dumps(reference.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=True)
+        )
 
     try:
-        await adapter.create_conversation(app_id, logic, parameters, "msteams", service_url, None)
+        with call_timeout(PROACTIVE_CALL_TIMEOUT):
+            await adapter.create_conversation(
+                app_id, "msteams", service_url, "https://api.botframework.com", parameters, logic
+            )
     except Exception as exc:
-        raise _send_failed(exc) from exc
+        raise send_failed(exc) from exc
     if not references:
         raise SendFailed(None, None, False, message="no conversation was created")
     return references[0]

@@ -1,9 +1,10 @@
 """The Teams bot: translates activities into casework calls and casework results into cards.
 
 Every command and card action goes through :class:`casework.service.Casework`, which checks roles
-and state; this module only parses, renders, replies and delivers notices. A card action is
-answered with a refreshed card (``Action.Execute``) or, for clients that only know
-``Action.Submit``, with a reply carrying the same card.
+and state; this module only parses, renders, replies and delivers notices. The routes are the Agents
+SDK's (:mod:`bot.edge_routes`): one ``Action.Execute`` handler per card verb, answered with a refreshed
+card, and the same verbs as ``Action.Submit`` for clients that only know that, answered with a reply
+carrying the card.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
-
 from bot import edge, views
 from bot.commands import parse
+from bot.edge_routes import application
 from bot.identity import Identities
 from bot.notices import draw_notice
 from bot.turns import Bad, Reply, Turns, text_of
@@ -65,25 +64,15 @@ class Delivery:
         return True
 
 
-def _card_activity(card: Card) -> Activity:
+def _card_activity(card: Card) -> edge.Activity:
     return edge.card_activity(card)
 
 
-def _data(activity: Activity) -> tuple[str | None, dict[str, Any]]:
-    """Verb and data of a card action, from Action.Execute (invoke) or Action.Submit (message value)."""
-    value: dict[str, Any] = activity.value if isinstance(activity.value, dict) else {}
-    if activity.type == ActivityTypes.invoke:
-        raw_action = value.get("action")
-        action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
-        raw_data = action.get("data")
-        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-        verb = action.get("verb") or data.get("verb")
-        return (verb if isinstance(verb, str) else None), data
-    verb = value.get("verb")
-    return (verb if isinstance(verb, str) else None), value
+#: The verbs whose actions are async calls to the panel booker rather than casework on a worker thread.
+PANEL_VERBS = ("panel.replace", "panel.slots", "panel.reschedule")
 
 
-class ChallengeBot(ActivityHandler):  # type: ignore[misc]
+class ChallengeBot:
     def __init__(self, casework: Casework, delivery: Delivery, now: Callable[[], datetime]) -> None:
         self.casework = casework
         self.delivery = delivery
@@ -96,10 +85,11 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         # Asks the sweep to deliver queued notices now (wired by the composition root); notices are
         # rows written in the action's own transaction, so a crash before this loses nothing.
         self.kick: Callable[[], None] = lambda: None
+        self.application = application(self, [*Turns.VERBS, *PANEL_VERBS])
 
     # ------------------------------------------------------------------ identity
 
-    async def _person(self, turn_context: TurnContext) -> Person | None:
+    async def _person(self, turn_context: edge.TurnContext) -> Person | None:
         """By Entra object id, then by the Teams roster's email (GET .../members/{id})."""
         frm = turn_context.activity.from_property
         if frm is None:
@@ -107,7 +97,12 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         email_of = functools.partial(edge.member_email, turn_context)
         return await self.identities.resolve(getattr(frm, "aad_object_id", None), frm.id, email_of)
 
-    async def on_turn(self, turn_context: TurnContext) -> None:
+    async def on_turn(self, turn_context: edge.TurnContext) -> None:
+        """The turn as the adapter runs it: the SDK application's routes."""
+        await self.application.on_turn(turn_context)
+
+    async def before_turn(self, turn_context: edge.TurnContext) -> None:
+        """Who is asking, and where to reach them later (a route runs after this)."""
         person = await self._person(turn_context)
         turn_context.turn_state["cpc.person"] = person
         if person is not None and turn_context.activity.conversation is not None:
@@ -121,10 +116,9 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
                     ref_json = edge.reference_to_json(activity)
                     await asyncio.to_thread(self.casework.store.save_conversation_ref, person.id, ref_json)
                     self._refs[person.id] = key
-        await super().on_turn(turn_context)
 
     @staticmethod
-    def _me(turn_context: TurnContext) -> Person:
+    def _me(turn_context: edge.TurnContext) -> Person:
         person = turn_context.turn_state.get("cpc.person")
         if person is None:
             raise UnknownPerson()
@@ -133,15 +127,12 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ messages
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
+    async def on_message(self, turn_context: edge.TurnContext) -> None:
         activity = turn_context.activity
-        if isinstance(activity.value, dict) and activity.value and not (activity.text or "").strip():
-            card = await self._card_action(turn_context)
-            await turn_context.send_activity(_card_activity(card))
-            return
         cmd = parse(activity.text or "")
         chat_id = activity.conversation.id if activity.conversation else None
-        person = turn_context.turn_state.get("cpc.person")
+        found = turn_context.turn_state.get("cpc.person")
+        person = found if isinstance(found, Person) else None
         try:
             # Store calls run on the worker pool, never on the event loop (issue 9 item 6).
             reply = await asyncio.to_thread(self.turns.command, person, cmd, chat_id)
@@ -151,7 +142,7 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         if isinstance(reply, Reply):
             reply = reply.body
         if isinstance(reply, str):
-            await turn_context.send_activity(MessageFactory.text(reply))
+            await turn_context.send_activity(edge.text_activity(reply))
         else:
             await turn_context.send_activity(_card_activity(reply))
 
@@ -162,18 +153,11 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ card actions
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
-        if turn_context.activity.name == "adaptiveCard/action":
-            card = await self._card_action(turn_context)
-            return edge.adaptive_card_invoke_response(card)
-        return await super().on_invoke_activity(turn_context)
-
-    async def _card_action(self, turn_context: TurnContext) -> Card:
+    async def card_action(self, turn_context: edge.TurnContext, verb: str | None, data: Mapping[str, Any]) -> Card:
         """Run one card action; every outcome (including refusal) is a card, never an exception."""
-        verb, data = _data(turn_context.activity)
         try:
             me = self._me(turn_context)
-            if verb in ("panel.replace", "panel.slots", "panel.reschedule"):
+            if verb in PANEL_VERBS:
                 return await self._panel_action(me, verb, data)
             result = await asyncio.to_thread(self.turns.act, me, verb, data)
         except AlreadyDone as exc:
@@ -248,7 +232,8 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ meetings and installs
 
-    async def on_event_activity(self, turn_context: TurnContext) -> None:
+    async def on_meeting_event(self, turn_context: edge.TurnContext) -> None:
+        """Teams' meeting start and end events (the app's RSC permission): they open the dissent window."""
         activity = turn_context.activity
         if activity.name not in (MEETING_START, MEETING_END) or activity.conversation is None:
             return
@@ -263,8 +248,9 @@ class ChallengeBot(ActivityHandler):  # type: ignore[misc]
         if changed is not None and changed.notices:
             self.kick()
 
-    async def on_members_added_activity(self, members_added: list[Any], turn_context: TurnContext) -> None:
+    async def on_members_added(self, turn_context: edge.TurnContext) -> None:
         recipient = turn_context.activity.recipient
+        members_added = turn_context.activity.members_added or []
         if any(recipient is not None and m.id == recipient.id for m in members_added):
             await turn_context.send_activity(_card_activity(views.help_card()))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, ClassVar
 
 from bot import views
 from bot.commands import Command, ParseError, usage
@@ -85,6 +85,8 @@ class Turns:
 
     casework: Casework
     now: Callable[[], datetime]
+    #: Every card verb this class handles (filled from ``_ACTIONS`` below).
+    VERBS: ClassVar[tuple[str, ...]] = ()
 
     def command(self, person: Person | None, cmd: Command | ParseError, chat_id: str | None) -> Card | str | Reply:
         """One typed command, run on a worker thread: casework decides, views draw."""
@@ -194,100 +196,113 @@ class Turns:
         return views.step_form(view, command, today, self.now(), cw.complaint_next(view), typed=data, error=error)
 
     def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
-        cw = self.casework
-        if verb == "dissent.submit":
-            return self._raise_dissent(
-                me, text_of(data, "reference", "the conference"), text_of(data, "reason", "your reason"), None
-            )
-        if verb == "dissent.record":
-            changed = cw.record_dissent(me.id, int_of(data, "dissent"), text_of(data, "state", "the card's state"))
-            card = views.result_card(
-                "Dissent recorded",
-                f"{changed.summary}. Your line manager and the reviewing manager are being told.{twice(changed)}",
-                facts=[("Conference", changed.reference)],
-            )
-            return Reply(card, bool(changed.notices))
-        if verb == "dissent.decline":
-            changed = cw.decline_dissent(
-                me.id,
-                int_of(data, "dissent"),
-                text_of(data, "reasons", "your reasons for declining"),
-                text_of(data, "state", "the card's state"),
-            )
-            card = views.result_card(
-                "Late dissent declined",
-                f"{changed.summary}. The professional is being told, with your reasons kept on the record."
-                + twice(changed),
-                "Default",
-                facts=[("Conference", changed.reference)],
-            )
-            return Reply(card, bool(changed.notices))
-        if verb == "dissent.decide":
-            decision = text_of(data, "decision", "a decision")
-            if decision not in ("uphold", "not_upheld"):
-                raise Bad("choose uphold or do not uphold")
-            changed = cw.decide_dissent(
-                me.id,
-                int_of(data, "dissent"),
-                decision == "uphold",
-                text_of(data, "reasons", "the reasons"),
-                text_of(data, "state", "the card's state"),
-            )
-            return Reply(self._decision_card(me, changed), bool(changed.notices))
-        if verb == "complaint.submit":
-            received = _given(text_of(data, "received", "the date received"), str(data.get("received_time") or ""))
-            changed = cw.record_complaint(
-                me.id,
-                text_of(data, "reference", "the conference"),
-                received,
-                text_of(data, "complainant", "the complainant"),
-                text_of(data, "grounds", "the grounds"),
-                str(data.get("summary") or ""),
-                confirm_repeat=str(data.get("second") or "").lower() == "true",
-            )
-            return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
-        if verb == "step.submit":
-            at = _date(text_of(data, "date", "the date"), str(data.get("time") or ""))
-            changed = cw.record_step(
-                me.id,
-                text_of(data, "reference", "the conference"),
-                text_of(data, "command", "the step"),
-                text_of(data, "event", "what happened"),
-                at,
-                text_of(data, "version", "the card's version"),
-            )
-            return self._changed_card(me, changed, "Recorded")
-        if verb == "outcome.submit":
-            changed = cw.record_outcome(
-                me.id,
-                text_of(data, "reference", "the conference"),
-                text_of(data, "outcome", "the outcome"),
-                text_of(data, "version", "the card's version"),
-            )
-            return self._changed_card(me, changed, "Outcome recorded")
-        if verb == "correct.submit":
-            changed = cw.correct(
-                me.id,
-                text_of(data, "reference", "the conference"),
-                text_of(data, "item", "what to withdraw"),
-                text_of(data, "reason", "the reason for the correction"),
-                text_of(data, "version", "the card's version"),
-            )
-            return self._changed_card(me, changed, "Corrected")
-        if verb == "duty.done":
-            changed = cw.complete_duty(
-                me.id, text_of(data, "reference", "the conference"), text_of(data, "rule", "the duty")
-            )
-            return self._changed_card(me, changed, "Marked done")
-        if verb == "open.step":
-            command = data.get("command")
-            view = cw.require_stage_role(me.id, text_of(data, "reference", "the conference"))
-            today = self.now().astimezone(LONDON).date()
-            form = "panel" if command == "panel" else "stage2"
-            return views.step_form(view, form, today, self.now(), cw.complaint_next(view))
-        if verb in ("open.status", "open.decide", "open.dissent", "open.record"):
-            return self._open(me, verb, text_of(data, "reference", "the conference"))
-        raise Bad("this card action is not recognised; open a fresh card with the command")
+        action = _ACTIONS.get(verb or "")
+        if action is None:
+            raise Bad("this card action is not recognised; open a fresh card with the command")
+        return action(self, me, data)
+
+    def _dissent_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        return self._raise_dissent(
+            me, text_of(data, "reference", "the conference"), text_of(data, "reason", "your reason"), None
+        )
+
+    def _dissent_record(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        changed = self.casework.record_dissent(
+            me.id, int_of(data, "dissent"), text_of(data, "state", "the card's state")
+        )
+        card = views.result_card(
+            "Dissent recorded",
+            f"{changed.summary}. Your line manager and the reviewing manager are being told.{twice(changed)}",
+            facts=[("Conference", changed.reference)],
+        )
+        return Reply(card, bool(changed.notices))
+
+    def _dissent_decline(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        changed = self.casework.decline_dissent(
+            me.id,
+            int_of(data, "dissent"),
+            text_of(data, "reasons", "your reasons for declining"),
+            text_of(data, "state", "the card's state"),
+        )
+        card = views.result_card(
+            "Late dissent declined",
+            f"{changed.summary}. The professional is being told, with your reasons kept on the record."
+            + twice(changed),
+            "Default",
+            facts=[("Conference", changed.reference)],
+        )
+        return Reply(card, bool(changed.notices))
+
+    def _dissent_decide(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        decision = text_of(data, "decision", "a decision")
+        if decision not in ("uphold", "not_upheld"):
+            raise Bad("choose uphold or do not uphold")
+        changed = self.casework.decide_dissent(
+            me.id,
+            int_of(data, "dissent"),
+            decision == "uphold",
+            text_of(data, "reasons", "the reasons"),
+            text_of(data, "state", "the card's state"),
+        )
+        return Reply(self._decision_card(me, changed), bool(changed.notices))
+
+    def _complaint_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        received = _given(text_of(data, "received", "the date received"), str(data.get("received_time") or ""))
+        changed = self.casework.record_complaint(
+            me.id,
+            text_of(data, "reference", "the conference"),
+            received,
+            text_of(data, "complainant", "the complainant"),
+            text_of(data, "grounds", "the grounds"),
+            str(data.get("summary") or ""),
+            confirm_repeat=str(data.get("second") or "").lower() == "true",
+        )
+        return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
+
+    def _step_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        at = _date(text_of(data, "date", "the date"), str(data.get("time") or ""))
+        changed = self.casework.record_step(
+            me.id,
+            text_of(data, "reference", "the conference"),
+            text_of(data, "command", "the step"),
+            text_of(data, "event", "what happened"),
+            at,
+            text_of(data, "version", "the card's version"),
+        )
+        return self._changed_card(me, changed, "Recorded")
+
+    def _outcome_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        changed = self.casework.record_outcome(
+            me.id,
+            text_of(data, "reference", "the conference"),
+            text_of(data, "outcome", "the outcome"),
+            text_of(data, "version", "the card's version"),
+        )
+        return self._changed_card(me, changed, "Outcome recorded")
+
+    def _correct_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        changed = self.casework.correct(
+            me.id,
+            text_of(data, "reference", "the conference"),
+            text_of(data, "item", "what to withdraw"),
+            text_of(data, "reason", "the reason for the correction"),
+            text_of(data, "version", "the card's version"),
+        )
+        return self._changed_card(me, changed, "Corrected")
+
+    def _duty_done(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        changed = self.casework.complete_duty(
+            me.id, text_of(data, "reference", "the conference"), text_of(data, "rule", "the duty")
+        )
+        return self._changed_card(me, changed, "Marked done")
+
+    def _open_step(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        command = data.get("command")
+        view = self.casework.require_stage_role(me.id, text_of(data, "reference", "the conference"))
+        today = self.now().astimezone(LONDON).date()
+        form = "panel" if command == "panel" else "stage2"
+        return views.step_form(view, form, today, self.now(), self.casework.complaint_next(view))
+
 
     def _open(self, me: Person, verb: str, reference: str) -> Card:
         """A reminder's button: the card for what is due (the casework service checks who may see it)."""
@@ -342,3 +357,33 @@ class Turns:
         ]
         message = changed.summary + "." + twice(changed)
         return views.result_card(title, message, facts=[("Conference", changed.reference), *due[:4]])
+
+
+def _opens(verb: str) -> Callable[[Turns, Person, Mapping[str, Any]], Card | Reply]:
+    """A reminder button's handler: open the card for what is due on the case it names."""
+
+    def open_card(turns: Turns, me: Person, data: Mapping[str, Any]) -> Card | Reply:
+        return turns._open(me, verb, text_of(data, "reference", "the conference"))
+
+    return open_card
+
+
+#: One handler per card verb: the SDK's routes are registered from this table (bot/edge_routes.py), so a
+#: verb added here is routed as both Action.Execute and Action.Submit.
+_ACTIONS: dict[str, Callable[[Turns, Person, Mapping[str, Any]], Card | Reply]] = {
+    "dissent.submit": Turns._dissent_submit,
+    "dissent.record": Turns._dissent_record,
+    "dissent.decline": Turns._dissent_decline,
+    "dissent.decide": Turns._dissent_decide,
+    "complaint.submit": Turns._complaint_submit,
+    "step.submit": Turns._step_submit,
+    "outcome.submit": Turns._outcome_submit,
+    "correct.submit": Turns._correct_submit,
+    "duty.done": Turns._duty_done,
+    "open.step": Turns._open_step,
+    "open.status": _opens("open.status"),
+    "open.decide": _opens("open.decide"),
+    "open.dissent": _opens("open.dissent"),
+    "open.record": _opens("open.record"),
+}
+Turns.VERBS = tuple(_ACTIONS)

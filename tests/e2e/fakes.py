@@ -1,14 +1,15 @@
 """Fakes that speak the real wire protocols on loopback, so that the real SDK code runs against them.
 
-Why fakes over HTTP rather than mocks: the bugs we care about live in botbuilder's own code (token
-validation, serialization of invoke bodies, URL encoding of conversation ids, error mapping), and a
-mock of the library would hide exactly those. Every server here binds 127.0.0.1 on a port chosen by
-the OS and runs on its own thread, so tests can drive it from sync or async code alike, and so that
-botbuilder's *blocking* ``requests.get`` of the OpenID metadata never waits on the test's event loop.
+Why fakes over HTTP rather than mocks: the bugs we care about live in the SDK's own code and in what
+it sends (serialization of invoke bodies, URL encoding of conversation ids, error mapping), and in
+token validation; a mock of the library would hide exactly those. Every server here binds 127.0.0.1
+on a port chosen by the OS and runs on its own thread, so tests can drive it from sync or async code
+alike, and so that the validator's blocking key fetch never waits on the test's event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -24,7 +25,6 @@ from urllib.parse import unquote
 
 import jwt
 from aiohttp import web
-from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -150,6 +150,12 @@ class FakeTeamsChannel(ThreadedServer):
         self._failures: list[_Failure] = []
         self._members: dict[str, Member] = {}
         self._ids = itertools.count(1)
+        self.hang_seconds = 0.0
+
+    def hang(self, seconds: float) -> None:
+        """Hold every following request ``seconds`` before answering (0: answer at once again): a
+        Teams endpoint that hangs."""
+        self.hang_seconds = seconds
 
     @property
     def service_url(self) -> str:
@@ -249,6 +255,8 @@ class FakeTeamsChannel(ThreadedServer):
             except ValueError:
                 body = text
         kind, conversation_id, activity_id, member_id = self._classify(method, parts)
+        if self.hang_seconds:
+            await asyncio.sleep(self.hang_seconds)
 
         with self._lock:
             failure = next((f for f in self._failures if f.matches(method, conversation_id)), None)
@@ -326,7 +334,7 @@ class FakeTeamsChannel(ThreadedServer):
             return 200, None, None
         if kind == "create_conversation":
             new_id = self._new_id("a:conversation")
-            return 201, {"id": new_id, "activityId": self._new_id("activity"), "serviceUrl": ""}, new_id
+            return 201, {"id": new_id, "activityId": self._new_id("activity"), "serviceUrl": self.service_url}, new_id
         if kind == "get_member":
             with self._lock:
                 member = self._members.get(member_id or "")
@@ -524,42 +532,17 @@ class OpenIdServer:
 # --------------------------------------------------------------------------------------------------
 
 
-class _FixedTokenCredentials(AppCredentials):  # type: ignore[misc]  # botframework ships no types
-    """AppCredentials whose token is fixed: no call to login.microsoftonline.com."""
+class FixedTokenSource:
+    """Outgoing tokens for tests with an app id set (the edge would otherwise go to MSAL): always the
+    same token, and each request (audience, scopes) recorded for assertions."""
 
-    def __init__(self, app_id: str, token: str) -> None:
-        super().__init__(app_id=app_id)
-        self._token = token
-
-    def get_access_token(self, force_refresh: bool = False) -> str:
-        return self._token
-
-
-class FixedTokenCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]  # no types
-    """Outgoing credentials for tests with an app id set: the SDK would otherwise go to MSAL.
-
-    Also validates the audience of incoming tokens (``is_valid_app_id``) as the real factory does,
-    and records each ``create_credentials`` call (app id, scope, login endpoint) for assertions.
-    """
-
-    def __init__(self, app_id: str, token: str = "fixed-outgoing-token") -> None:
-        self.app_id = app_id
+    def __init__(self, token: str = "fixed-outgoing-token") -> None:
         self.token = token
-        self.calls: list[tuple[str, str, str, bool]] = []
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
 
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return bool(self.app_id) and app_id == self.app_id
-
-    async def is_authentication_disabled(self) -> bool:
-        return not self.app_id
-
-    async def create_credentials(
-        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
-    ) -> AppCredentials:
-        self.calls.append((app_id, oauth_scope, login_endpoint, validate_authority))
-        if self.app_id and app_id != self.app_id:
-            raise PermissionError(f"credentials asked for unknown app id {app_id!r}")
-        return _FixedTokenCredentials(app_id if self.app_id else "", self.token)
+    async def __call__(self, audience: str, scopes: list[str]) -> str:
+        self.calls.append((audience, tuple(scopes)))
+        return self.token
 
 
 # --------------------------------------------------------------------------------------------------

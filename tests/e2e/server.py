@@ -46,7 +46,7 @@ class BotServer:
     tmp: Path
     clock: Clock
     app_id: str = ""
-    credentials_factory: Any = None
+    token_source: Any = None
     graph_credential: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
     store: SqlStore | None = None
@@ -66,8 +66,13 @@ class BotServer:
             app_password="secret" if self.app_id else "",
             app_type="MultiTenant",
             host="127.0.0.1",
+            **self._auth_extra(),
             **self.extra,
         )
+
+    def _auth_extra(self) -> dict[str, Any]:
+        """With an app id: the fake channel's tenant and loopback host are the allowed ones."""
+        return {"allowed_tenants": "tenant-1", "teams_service_hosts": "127.0.0.1"} if self.app_id else {}
 
     def start(self) -> Self:
         ready = threading.Event()
@@ -79,7 +84,7 @@ class BotServer:
             asyncio.set_event_loop(loop)
 
             async def boot() -> None:
-                app, store = build(self.settings, self.clock, self.credentials_factory, self.graph_credential)
+                app, store = build(self.settings, self.clock, self.token_source, self.graph_credential)
                 self.app = app
                 self.store = store
                 self.sweep = app[SWEEP_KEY]

@@ -60,7 +60,7 @@ def test_tokens_are_validated_by_the_real_server(
         tmp_path,
         Clock("2026-12-17T16:00"),
         app_id=APP_ID,
-        credentials_factory=fakes.FixedTokenCredentialsFactory(APP_ID),
+        token_source=fakes.FixedTokenSource(),
         extra={"openid_metadata_url": openid.metadata_url, "token_issuer": fakes.BOT_FRAMEWORK_ISSUER},
     )
     with srv:

@@ -1,26 +1,35 @@
-"""bot/edge.py over real HTTP: real token validation against a local JWKS, real CloudAdapter, fake Teams.
+"""The Teams edge over real HTTP: real token validation against a local JWKS, the real Agents SDK, fake Teams.
 
-A minimal aiohttp app is built here from ``make_adapter`` + ``authenticate`` + ``process`` only, with a
-trivial echo bot, so that these tests pin the edge's contract rather than the real app's routing.
+A minimal aiohttp app is built here from the gate (:mod:`bot.gate`), ``make_adapter`` and ``process``
+only, with a trivial echo agent on the SDK's ``AgentApplication``, so that these tests pin the edge's
+contract rather than the real app's routing. Each 401 case is counted in the test output.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import importlib.metadata
+import importlib.util
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
+import jwt
 import pytest
 from aiohttp import web
-from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from cryptography.hazmat.primitives import serialization
+from microsoft_agents.hosting.core import AgentApplication, ApplicationOptions, MemoryStorage, TurnState
 
 from app.settings import Settings
 from bot import edge
+from bot.edge_client import call_timeout
+from bot.gate import Gate, Refused
 from tests.e2e import fakes
 
 APP_ID = "00000000-0000-0000-0000-0000000b07a1"
@@ -37,60 +46,78 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-class EchoBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type information
+class _NoSignIn:
+    def _refuse(self, *_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("no sign-in in these tests")
+
+    get_connection = get_default_connection = get_token_provider = _refuse
+    get_token_provider_from_activity = get_default_connection_configuration = _refuse
+
+
+class EchoAgent:
     """Echoes messages; answers card actions; records every turn so tests can see it never ran."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.turns: list[str] = []
         self.references: list[str] = []
-        self.events: list[tuple[str, Any]] = []
+        self.events: list[tuple[str | None, Any]] = []
+        app: AgentApplication[TurnState] = AgentApplication(
+            ApplicationOptions(storage=MemoryStorage(), start_typing_timer=False),
+            connection_manager=_NoSignIn(),
+        )
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
-        text = turn_context.activity.text or ""
-        self.turns.append(text)
-        self.references.append(edge.reference_to_json(turn_context.activity))
-        if text.startswith("whois "):
-            email = await edge.member_email(turn_context, text.removeprefix("whois "))
-            await turn_context.send_activity(f"email: {email}")
-        else:
-            await turn_context.send_activity(f"echo: {text}")
+        @app.activity("message")
+        async def on_message(context: edge.TurnContext, _state: TurnState) -> None:
+            text = context.activity.text or ""
+            self.turns.append(text)
+            self.references.append(edge.reference_to_json(context.activity))
+            if text.startswith("whois "):
+                email = await edge.member_email(context, text.removeprefix("whois "))
+                await context.send_activity(edge.text_activity(f"email: {email}"))
+            else:
+                await context.send_activity(edge.text_activity(f"echo: {text}"))
 
-    async def on_event_activity(self, turn_context: TurnContext) -> None:
-        self.turns.append(f"event:{turn_context.activity.name}")
-        self.events.append((turn_context.activity.name, turn_context.activity.value))
+        @app.activity("event")
+        async def on_event(context: edge.TurnContext, _state: TurnState) -> None:
+            self.turns.append(f"event:{context.activity.name}")
+            self.events.append((context.activity.name, context.activity.value))
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        self.turns.append(f"invoke:{turn_context.activity.name}")
-        action = (turn_context.activity.value or {}).get("action", {})
-        if action.get("verb") == "refresh":
-            return edge.adaptive_card_invoke_response(fakes.adaptive_card(f"case {action['data']['case']}"))
-        return edge.message_invoke_response(f"noted {action.get('verb')}")
+        @app.adaptive_card.action_execute("refresh")
+        async def refresh(context: edge.TurnContext, _state: TurnState, data: Any) -> Any:
+            self.turns.append("invoke:refresh")
+            return edge.adaptive_card_response(fakes.adaptive_card(f"case {data['case']}"))
+
+        @app.adaptive_card.action_execute("acknowledge")
+        async def acknowledge(context: edge.TurnContext, _state: TurnState, data: Any) -> Any:
+            self.turns.append("invoke:acknowledge")
+            return edge.message_response("noted acknowledge")
+
+        self.app = app
+
+    async def on_turn(self, context: edge.TurnContext) -> None:
+        await self.app.on_turn(context)
 
 
 @dataclass
 class BotApp:
     url: str
     adapter: edge.CloudAdapter
-    bot: EchoBot = field(repr=False)
+    bot: EchoAgent = field(repr=False)
 
 
 @asynccontextmanager
-async def serve_bot(settings: Settings, credentials_factory: Any = None) -> AsyncIterator[BotApp]:
-    """``/api/messages`` on loopback, written against bot/edge.py only."""
-    adapter = edge.make_adapter(settings, credentials_factory)
-    bot = EchoBot()
+async def serve_bot(settings: Settings, token_source: Any = None) -> AsyncIterator[BotApp]:
+    """``/api/messages`` on loopback, written against bot/gate.py and bot/edge.py only."""
+    adapter = edge.make_adapter(settings, token_source)
+    gate = Gate.from_settings(settings)
+    bot = EchoAgent()
 
     async def messages(request: web.Request) -> web.Response:
         try:
-            activity = edge.parse_activity(await request.json())
-        except ValueError:
-            return web.Response(status=400)
-        try:
-            auth = await edge.authenticate(adapter, activity, request.headers.get("Authorization"))
-        except edge.Unauthorized:
-            return web.Response(status=401)
-        response = await edge.process(adapter, auth, activity, bot.on_turn)
+            activity, identity = await gate.admit(request)
+        except Refused as refused:
+            return refused.response()
+        response = await edge.process(adapter, identity, activity, bot.on_turn)
         if response is None:
             return web.Response(status=200)
         status, body = edge.invoke_response_json(response)
@@ -105,6 +132,7 @@ async def serve_bot(settings: Settings, credentials_factory: Any = None) -> Asyn
     try:
         yield BotApp(f"http://127.0.0.1:{port}/api/messages", adapter, bot)
     finally:
+        await edge.close(adapter)
         await runner.cleanup()
 
 
@@ -115,14 +143,17 @@ async def post(url: str, body: dict[str, Any], authorization: str | None = None)
         return resp.status, payload
 
 
-def auth_settings(openid: fakes.OpenIdServer) -> Settings:
-    return Settings(
-        app_id=APP_ID,
-        app_password="",
-        app_type="MultiTenant",
-        openid_metadata_url=openid.metadata_url,
-        token_issuer=fakes.BOT_FRAMEWORK_ISSUER,
-    )
+def auth_settings(openid: fakes.OpenIdServer, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_id": APP_ID,
+        "app_password": "",
+        "app_type": "MultiTenant",
+        "openid_metadata_url": openid.metadata_url,
+        "token_issuer": fakes.BOT_FRAMEWORK_ISSUER,
+        "allowed_tenants": "tenant-1",
+        "teams_service_hosts": "127.0.0.1",
+    }
+    return Settings(**(values | extra))
 
 
 @pytest.fixture
@@ -149,10 +180,10 @@ def incoming(channel: fakes.FakeTeamsChannel, text: str = "hi") -> dict[str, Any
 def test_valid_token_runs_the_turn_and_the_reply_carries_the_outgoing_token(
     channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer
 ) -> None:
-    factory = fakes.FixedTokenCredentialsFactory(APP_ID, OUTGOING_TOKEN)
+    source = fakes.FixedTokenSource(OUTGOING_TOKEN)
 
     async def scenario() -> list[int]:
-        async with serve_bot(auth_settings(openid), factory) as app:
+        async with serve_bot(auth_settings(openid), source) as app:
             statuses = []
             for text in ("hi", "again"):
                 token = openid.bearer(APP_ID, serviceurl=channel.service_url)
@@ -166,11 +197,9 @@ def test_valid_token_runs_the_turn_and_the_reply_carries_the_outgoing_token(
     assert [r.text for r in replies] == ["echo: hi", "echo: again"]
     assert all(r.kind == "reply" and r.conversation_id == CONVERSATION for r in replies)
     assert all(r.authorization == f"Bearer {OUTGOING_TOKEN}" for r in replies)
-    # The overridden OpenID settings must not lose the public-cloud scope and login URL of outgoing calls.
-    assert {(scope, login) for _, scope, login, _ in factory.calls} == {
-        ("https://api.botframework.com", "https://login.microsoftonline.com/")
-    }
-    # Metadata and keys are fetched once and then cached (globally, per URL).
+    # Outgoing tokens are asked for the Bot Connector's audience and scope.
+    assert set(source.calls) == {("https://api.botframework.com", ("https://api.botframework.com/.default",))}
+    # Metadata and keys are fetched once and then cached.
     assert openid.fetches == ["/.well-known/openid-configuration", "/keys"]
 
 
@@ -192,7 +221,45 @@ BAD_HEADERS: dict[str, HeaderFor] = {
     ),
     "no serviceurl claim": lambda oid, url: oid.bearer(APP_ID),
     "wrong serviceurl claim": lambda oid, url: oid.bearer(APP_ID, serviceurl="https://attacker.example/"),
+    # The SDK compares serviceurl by host only: another port on the same host is refused here.
+    "serviceurl on another port of the host": lambda oid, url: oid.bearer(
+        APP_ID, serviceurl=url.replace("127.0.0.1:", "127.0.0.1:1").rstrip("/") + "/"
+    ),
+    "alg none": lambda oid, url: "Bearer " + _unsigned(oid, url),
+    "HS256 signed with the public key": lambda oid, url: "Bearer " + _hs256_with_public_key(oid, url),
+    "token for another tenant's channel (tid claim)": lambda oid, url: oid.bearer(
+        APP_ID, serviceurl=url, iss="https://login.microsoftonline.com/tenant-2/v2.0", extra_claims={"tid": "tenant-2"}
+    ),
 }
+
+
+def _claims(url: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {"iss": fakes.BOT_FRAMEWORK_ISSUER, "aud": APP_ID, "serviceurl": url, "nbf": now - 10, "exp": now + 300}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(oid: fakes.OpenIdServer, url: str) -> str:
+    """``alg: none`` with the published kid and an empty signature (what PyJWT refuses to make)."""
+    header = _b64(json.dumps({"alg": "none", "typ": "JWT", "kid": oid.kid}).encode())
+    return f"{header}.{_b64(json.dumps(_claims(url)).encode())}."
+
+
+def _hs256_with_public_key(oid: fakes.OpenIdServer, url: str) -> str:
+    """The classic confusion attack: HMAC-sign with the *public* key's PEM as the secret."""
+    import hashlib
+    import hmac
+
+    jwks = oid.jwks()["keys"][0]
+    public = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwks))
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)  # type: ignore[union-attr]
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": oid.kid}).encode())
+    body = _b64(json.dumps(_claims(url)).encode())
+    signature = hmac.new(pem, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{_b64(signature)}"
 
 
 @pytest.mark.parametrize("case", list(BAD_HEADERS))
@@ -202,26 +269,67 @@ def test_every_bad_token_is_401_and_the_bot_never_runs(
     header = BAD_HEADERS[case](openid, channel.service_url)
 
     async def scenario() -> tuple[int, list[str]]:
-        async with serve_bot(auth_settings(openid), fakes.FixedTokenCredentialsFactory(APP_ID)) as app:
+        async with serve_bot(auth_settings(openid), fakes.FixedTokenSource()) as app:
             status, _ = await post(app.url, incoming(channel), header)
             return status, app.bot.turns
 
     status, turns = run(scenario())
+    print(f"401 case {case!r}: HTTP {status}")  # the count of 401s shows in the test output (-rA or -s)
     assert status == 401
     assert turns == []
     assert channel.requests() == []
 
 
-def test_authenticate_raises_unauthorized_directly(channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer) -> None:
-    adapter = edge.make_adapter(auth_settings(openid), fakes.FixedTokenCredentialsFactory(APP_ID))
-    activity = edge.parse_activity(incoming(channel))
+def test_another_tenants_activity_is_refused_with_a_valid_token(
+    channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer
+) -> None:
+    """A valid channel token does not make another tenant's activity ours: 403, the agent never runs."""
+    body = fakes.message("hi", CONVERSATION, USER_ID, AAD_ID, channel.service_url, tenant_id="tenant-evil")
+
+    async def scenario() -> tuple[int, list[str]]:
+        async with serve_bot(auth_settings(openid), fakes.FixedTokenSource()) as app:
+            status, _ = await post(app.url, body, openid.bearer(APP_ID, serviceurl=channel.service_url))
+            return status, app.bot.turns
+
+    assert run(scenario()) == (403, [])
+    assert channel.requests() == []
+
+
+def test_unknown_kid_fetches_the_keys_again_once_then_refuses(channel: fakes.FakeTeamsChannel) -> None:
+    """A rotated key is found by one refetch; an unknown kid costs one refetch and is refused."""
+    with fakes.OpenIdServer() as oid:
+        validator = edge.make_validator(auth_settings(oid))
+        assert validator is not None
+        validator.refresh_cooldown = 0.0  # each unknown kid may refetch (production waits 30 s between)
+
+        async def scenario() -> None:
+            await validator.validate(oid.bearer(APP_ID, serviceurl=channel.service_url))
+            assert oid.fetches == ["/.well-known/openid-configuration", "/keys"]
+            rotated = oid.add_key()  # published after the keys were cached
+            await validator.validate(oid.bearer(APP_ID, serviceurl=channel.service_url, kid=rotated))
+            assert oid.fetches[2:] == ["/keys"]
+            with pytest.raises(edge.Unauthorized, match="unknown signing key"):
+                await validator.validate(
+                    oid.bearer(APP_ID, serviceurl=channel.service_url, kid="k-nobody", key=fakes.new_rsa_key())
+                )
+            assert oid.fetches[3:] == ["/keys"]  # exactly one more fetch, then the refusal
+
+        run(scenario())
+
+
+def test_validator_raises_unauthorized_directly(channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer) -> None:
+    validator = edge.make_validator(auth_settings(openid))
+    assert validator is not None
 
     async def scenario() -> None:
         with pytest.raises(edge.Unauthorized):
-            await edge.authenticate(adapter.bot_framework_authentication, activity, "Bearer x.y.z")
-        good = openid.bearer(APP_ID, serviceurl=channel.service_url)
-        result = await edge.authenticate(adapter, activity, good)
-        assert result.claims_identity.claims["aud"] == APP_ID
+            await validator.validate("Bearer x.y.z")
+        token = await validator.validate(openid.bearer(APP_ID, serviceurl=channel.service_url))
+        assert token.identity.claims["aud"] == APP_ID
+        assert token.endorsements == frozenset({"msteams"})
+        edge.check_activity(token, "msteams", channel.service_url)
+        with pytest.raises(edge.Unauthorized, match="endorsed"):
+            edge.check_activity(token, "webchat", channel.service_url)
 
     run(scenario())
 
@@ -257,7 +365,7 @@ def test_card_action_invoke_returns_the_card_with_http_200(
     channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer
 ) -> None:
     async def scenario() -> list[tuple[int, Any]]:
-        async with serve_bot(auth_settings(openid), fakes.FixedTokenCredentialsFactory(APP_ID)) as app:
+        async with serve_bot(auth_settings(openid), fakes.FixedTokenSource()) as app:
             results = []
             for verb in ("refresh", "acknowledge"):
                 body = fakes.invoke_adaptive_card_action(
@@ -283,47 +391,15 @@ def test_card_action_invoke_returns_the_card_with_http_200(
     assert channel.requests() == []  # an invoke answers in the HTTP response, not through the channel
 
 
-def test_invoke_bodies_also_survive_the_sdks_own_http_glue(channel: fakes.FakeTeamsChannel) -> None:
-    """CloudAdapter.process (botbuilder's aiohttp glue) serializes the body itself: the models must
-    reach it unserialized, for the card and for the message response alike."""
-    adapter = edge.make_adapter(Settings(app_id="", app_password=""))
-    bot = EchoBot()
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        response = await adapter.process(request, bot)
-        assert isinstance(response, web.StreamResponse)
-        return response
-
-    async def scenario() -> list[tuple[int, Any]]:
-        app = web.Application()
-        app.router.add_post("/api/messages", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
-        try:
-            out = []
-            for verb in ("refresh", "other"):
-                body = fakes.invoke_adaptive_card_action(
-                    verb, {"case": "CPC-9"}, CONVERSATION, USER_ID, AAD_ID, channel.service_url
-                )
-                out.append(await post(url, body))
-            return out
-        finally:
-            await runner.cleanup()
-
-    (s1, b1), (s2, b2) = run(scenario())
-    assert (s1, b1["type"], b1["value"]) == (200, edge.ADAPTIVE_CARD_CONTENT_TYPE, fakes.adaptive_card("case CPC-9"))
-    assert (s2, b2["value"]) == (200, "noted other")
-
-
 def test_meeting_end_event_reaches_the_bot_with_its_tenant(
     channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer
 ) -> None:
     body = fakes.meeting_end("19:meeting_abc@thread.v2", "2026-11-23T11:00:00Z", channel.service_url, "tenant-9")
 
-    async def scenario() -> tuple[int, EchoBot]:
-        async with serve_bot(auth_settings(openid), fakes.FixedTokenCredentialsFactory(APP_ID)) as app:
+    async def scenario() -> tuple[int, EchoAgent]:
+        async with serve_bot(
+            auth_settings(openid, allowed_tenants="tenant-1,tenant-9"), fakes.FixedTokenSource()
+        ) as app:
             status, _ = await post(app.url, body, openid.bearer(APP_ID, serviceurl=channel.service_url))
             return status, app.bot
 
@@ -342,7 +418,6 @@ def test_tenant_id_comes_from_channel_data() -> None:
         fakes.meeting_end("19:m", "2026-01-01T00:00:00Z", url, tenant_id="t-msg"),
     ):
         activity = edge.parse_activity(body)
-        assert activity.conversation.tenant_id is None  # the SDK drops Teams' conversation.tenantId
         assert edge.tenant_id(activity) == "t-msg"
     bare = fakes.message("x", "a:1", USER_ID, AAD_ID, url)
     del bare["channelData"]
@@ -360,6 +435,7 @@ def test_reference_round_trips_and_rejects_garbage(channel: fakes.FakeTeamsChann
     assert json.loads(stored)["conversation"]["id"] == CONVERSATION
     reference = edge.reference_from_json(stored)
     assert (reference.conversation.id, reference.service_url) == (CONVERSATION, channel.service_url)
+    assert reference.user is not None
     assert (reference.user.id, reference.user.aad_object_id) == (USER_ID, AAD_ID)
     for garbage in ("not json", "[]", "{}"):
         with pytest.raises(ValueError):
@@ -370,7 +446,7 @@ def test_send_proactive_and_update_reach_the_channel(
     channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer
 ) -> None:
     async def scenario() -> str:
-        factory = fakes.FixedTokenCredentialsFactory(APP_ID, OUTGOING_TOKEN)
+        factory = fakes.FixedTokenSource(OUTGOING_TOKEN)
         async with serve_bot(auth_settings(openid), factory) as app:
             token = openid.bearer(APP_ID, serviceurl=channel.service_url)
             assert (await post(app.url, incoming(channel), token))[0] == 200
@@ -439,7 +515,7 @@ def test_unreachable_channel_is_send_failed_without_status() -> None:
 
 
 def test_personal_conversation_is_created_then_usable(channel: fakes.FakeTeamsChannel) -> None:
-    factory = fakes.FixedTokenCredentialsFactory(APP_ID, OUTGOING_TOKEN)
+    factory = fakes.FixedTokenSource(OUTGOING_TOKEN)
     adapter = edge.make_adapter(Settings(app_id=APP_ID, app_type="MultiTenant"), factory)
 
     async def scenario() -> tuple[str, str]:
@@ -466,7 +542,7 @@ def test_member_email_reads_the_roster_and_is_none_when_unknown(
     channel.add_member(USER_ID, AAD_ID, "sam.chair@council.example", "Sam Chair")
 
     async def scenario() -> None:
-        async with serve_bot(auth_settings(openid), fakes.FixedTokenCredentialsFactory(APP_ID)) as app:
+        async with serve_bot(auth_settings(openid), fakes.FixedTokenSource()) as app:
             for text in (f"whois {USER_ID}", f"whois {AAD_ID}", "whois 29:stranger"):
                 token = openid.bearer(APP_ID, serviceurl=channel.service_url)
                 assert (await post(app.url, incoming(channel, text), token))[0] == 200
@@ -486,56 +562,69 @@ def test_member_email_reads_the_roster_and_is_none_when_unknown(
     ]
 
 
-def test_msrest_retry_policy_is_unchanged_but_fast() -> None:
-    from msrest.universal_http.requests import ClientRetryPolicy
+def test_old_sdk_is_gone() -> None:
+    """Neither botbuilder nor msrest is installed (issue 11): their absence is part of the build."""
+    for name in ("botbuilder-core", "botbuilder-integration-aiohttp", "botbuilder-schema", "msrest"):
+        with pytest.raises(importlib.metadata.PackageNotFoundError):
+            importlib.metadata.version(name)
+    for module in ("botbuilder", "botframework", "msrest"):
+        assert importlib.util.find_spec(module) is None
 
-    expected = [i for i in range(999) if i not in ([i for i in range(500) if i != 408] + [501, 505])]
-    assert isinstance(ClientRetryPolicy.safe_codes, frozenset)
-    assert ClientRetryPolicy().policy.status_forcelist == expected
 
-
-def test_json_cards_go_out_unchanged_without_copies(channel: fakes.FakeTeamsChannel) -> None:
-    import copy
-
-    import botbuilder.schema as schema
-    from msrest.serialization import Serializer
-
-    models = {k: v for k, v in vars(schema).items() if isinstance(v, type)}
+def test_cards_go_out_exactly_as_drawn(channel: fakes.FakeTeamsChannel) -> None:
     card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x", "wrap": True}]}
-    activity = edge.card_activity(card)
-    assert copy.deepcopy(activity).attachments[0].content is activity.attachments[0].content
-    body = Serializer(models).body(activity, "Activity")  # type: ignore[no-untyped-call]
-    assert body["attachments"] == [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
-    # Other objects are still serialized by msrest as before.
-    assert Serializer().serialize_object({"a": [1, "b", None]}) == {"a": [1, "b", None]}  # type: ignore[no-untyped-call]
-    # And a proactive send carries exactly the card.
     adapter = edge.make_adapter(Settings(app_id="", app_password=""))
-
-    async def send() -> None:
-        ref_activity = fakes.message("hi", CONVERSATION, USER_ID, AAD_ID, channel.service_url)
-        from botbuilder.schema import Activity
-
-        ref = edge.reference_to_json(Activity().deserialize(ref_activity))
-        await edge.send_proactive(adapter, "", ref, edge.card_activity(card))
-
-    asyncio.run(send())
+    ref = edge.reference_to_json(
+        edge.parse_activity(fakes.message("hi", CONVERSATION, USER_ID, AAD_ID, channel.service_url))
+    )
+    run(edge.send_proactive(adapter, "", ref, edge.card_activity(card)))
     (received,) = channel.wait_for(1)
+    assert received.kind == "send"  # a proactive message is a plain post, not a reply to the continuation
     assert received.attachments == [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
 
 
-def test_disabled_auth_without_a_header_validates_inline_and_with_a_header_still_checks(
-    channel: fakes.FakeTeamsChannel,
-) -> None:
+def test_a_reference_stored_by_the_old_botbuilder_edge_still_works(channel: fakes.FakeTeamsChannel) -> None:
+    """References written before the move (botbuilder's serializer) load and deliver unchanged."""
+    old = json.dumps(
+        {
+            "activityId": "1700000000000",
+            "bot": {"id": "28:bot-app-id", "name": "CPC"},
+            "channelId": "msteams",
+            "conversation": {"conversationType": "personal", "id": CONVERSATION, "tenantId": "tenant-1"},
+            "serviceUrl": channel.service_url,
+            "user": {"aadObjectId": AAD_ID, "id": USER_ID, "name": "Sam"},
+        },
+        sort_keys=True,
+    )
     adapter = edge.make_adapter(Settings(app_id="", app_password=""))
-    from botbuilder.schema import Activity
+    sent = run(edge.send_proactive(adapter, "", old, {"type": "message", "text": "still here"}))
+    (received,) = channel.wait_for(1)
+    assert (received.conversation_id, received.text, received.response_id) == (CONVERSATION, "still here", sent)
 
-    activity = Activity().deserialize(incoming(channel))
 
-    async def check() -> None:
-        result = await edge.authenticate(adapter, activity, None)
-        assert result.claims_identity.is_authenticated
-        # A token sent to a bot with auth disabled is still validated by the SDK (and refused here).
-        with pytest.raises(edge.Unauthorized):
-            await edge.authenticate(adapter, activity, "Bearer not-a-jwt")
+def test_a_hanging_channel_fails_the_send_within_its_limit(channel: fakes.FakeTeamsChannel) -> None:
+    """A Teams endpoint that never answers is a failed attempt after the proactive limit, not a hang."""
+    adapter = edge.make_adapter(Settings(app_id="", app_password=""))
+    ref = edge.reference_to_json(edge.parse_activity(incoming(channel)))
+    channel.hang(30)
 
-    asyncio.run(check())
+    async def scenario() -> float:
+        started = time.monotonic()
+        with pytest.raises(edge.SendFailed) as caught:
+            await edge.send_proactive(adapter, "", ref, {"type": "message", "text": "hello"}, timeout=0.5)
+        assert (caught.value.status, caught.value.retryable) == (None, True)
+        assert "in time" in str(caught.value)
+        return time.monotonic() - started
+
+    elapsed = run(scenario())
+    channel.hang(0)
+    assert elapsed < 30  # it gave up long before the channel would have answered (not a timing bound)
+
+
+def test_call_timeout_applies_only_inside_its_block() -> None:
+    from bot import edge_client
+
+    assert edge_client._timeout.get() == edge_client.TURN_CALL_TIMEOUT
+    with call_timeout(1.5):
+        assert edge_client._timeout.get() == 1.5
+    assert edge_client._timeout.get() == edge_client.TURN_CALL_TIMEOUT

@@ -1,0 +1,161 @@
+"""Outgoing calls to the channel: one connection pool, a time limit on every call, our own token source.
+
+Why not the SDK's ``RestChannelServiceClientFactory`` (hosting/core/rest_channel_service_client_factory.py,
+1.9.0): it opens two new aiohttp sessions on every turn (a connector client and a user-token client,
+each with its own connection pool, so no connection is reused between turns) and sets no time limit.
+A Teams endpoint that hangs would then hold a turn far past the 15 seconds Teams waits for an answer
+(issue 11, "Hangs"). Here every session shares one pool per event loop and carries a total time
+limit: :data:`TURN_CALL_TIMEOUT` inside a turn, or the limit a proactive send asks for
+(:func:`call_timeout`), so a timed-out send fails like any other attempt and is retried by the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTokenClientBase
+from microsoft_agents.hosting.core.connector.client import UserTokenClient
+from microsoft_agents.hosting.core.connector.client.connector_client import ConversationsOperations
+from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
+
+#: The limit on each outgoing call made inside a turn: a member lookup and the reply together stay
+#: inside the 15 seconds Teams waits for the turn's answer.
+TURN_CALL_TIMEOUT = 6.0
+#: The limit on a proactive send (a notice or reminder): the sweep counts a timeout as a failed attempt.
+PROACTIVE_CALL_TIMEOUT = 10.0
+#: The Bot Framework token service (unused by this bot, which signs nobody in, but the SDK's turn
+#: asks for a client for it).
+TOKEN_SERVICE_URL = "https://api.botframework.com"
+
+#: Gives the outgoing token for an audience and scopes: MSAL in production, a fixed token in tests.
+TokenSource = Callable[[str, list[str]], Awaitable[str]]
+
+_timeout: contextvars.ContextVar[float] = contextvars.ContextVar("cpc_channel_call_timeout", default=TURN_CALL_TIMEOUT)
+
+
+@contextlib.contextmanager
+def call_timeout(seconds: float) -> Iterator[None]:
+    """Calls made to the channel inside this block get ``seconds`` each (proactive sends use it)."""
+    token = _timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _timeout.reset(token)
+
+
+#: What may stay unencoded in a conversation id inside a URL path (Teams ids hold ``:`` ``@`` ``;``).
+_ID_SAFE = ":@;=,"
+
+
+class _EncodedConversations(ConversationsOperations):
+    """The SDK puts conversation ids into URLs as they are (checked in 1.9.0: only agentic ids are
+    sanitized), so an id holding ``/``, ``?`` or ``#`` would post to another path. Botbuilder
+    percent-encoded them; this does the same, at the one place the SDK shapes every id."""
+
+    def _normalize_conversation_id(self, conversation_id: str, activity: Any = None) -> str:
+        return quote(super()._normalize_conversation_id(conversation_id, activity), safe=_ID_SAFE)
+
+
+class _TeamsClient(TeamsConnectorClient):
+    """The SDK's Teams connector with encoded conversation and member ids."""
+
+    def __init__(self, endpoint: str, token: str, *, session: ClientSession) -> None:
+        super().__init__(endpoint=endpoint, token=token, session=session)
+        self._conversations = _EncodedConversations(self.client)
+
+    async def get_conversation_member(self, conversation_id: str, user_id: str) -> Any:
+        return await super().get_conversation_member(
+            quote(conversation_id, safe=_ID_SAFE), quote(user_id, safe=_ID_SAFE)
+        )
+
+
+class ChannelClients:
+    """The SDK's client factory (``ChannelServiceClientFactoryBase``), with a shared pool and limits."""
+
+    def __init__(self, app_id: str, token_source: TokenSource | None) -> None:
+        self.app_id = app_id
+        self.token_source = token_source
+        self._pools: dict[asyncio.AbstractEventLoop, TCPConnector] = {}
+
+    def _pool(self) -> TCPConnector:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None or pool.closed:
+            for old in [lp for lp in self._pools if lp.is_closed()]:
+                del self._pools[old]
+            pool = self._pools[loop] = TCPConnector(limit=100, ttl_dns_cache=300)
+        return pool
+
+    def _session(self, base_url: str) -> ClientSession:
+        if not base_url.endswith("/"):
+            base_url += "/"
+        return ClientSession(
+            base_url=base_url,
+            connector=self._pool(),
+            connector_owner=False,
+            timeout=ClientTimeout(total=_timeout.get()),
+        )
+
+    async def _token(self, audience: str, scopes: list[str] | None) -> str:
+        if self.token_source is None:
+            return ""
+        return await self.token_source(audience, list(scopes or ()))
+
+    async def create_connector_client(
+        self,
+        context: TurnContext | None,
+        claims_identity: ClaimsIdentity,
+        service_url: str,
+        audience: str,
+        scopes: list[str] | None = None,
+        use_anonymous: bool = False,
+    ) -> ConnectorClientBase:
+        if not service_url:
+            raise TypeError("the activity has no serviceUrl to answer to")
+        token = await self._token(audience, scopes or claims_identity.get_token_scope())
+        return _TeamsClient(service_url, token, session=self._session(service_url))
+
+    async def create_user_token_client(
+        self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
+    ) -> UserTokenClientBase:
+        # No token is fetched for it: the bot signs nobody in, so the client is never called.
+        return UserTokenClient(
+            TOKEN_SERVICE_URL, "", app_id=self.app_id or "local", session=self._session(TOKEN_SERVICE_URL)
+        )
+
+    async def close(self) -> None:
+        """Close this loop's pool (the app's cleanup); other loops' pools close with their loops."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        pool = self._pools.pop(loop, None)
+        if pool is not None:
+            await pool.close()
+
+
+def msal_token_source(app_id: str, app_password: str, tenant_id: str, app_type: str) -> TokenSource:
+    """Outgoing tokens from Entra through the SDK's MSAL provider (client secret or managed identity)."""
+    from microsoft_agents.authentication.msal import MsalAuth
+    from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, AuthTypes
+
+    kind = app_type.lower()
+    auth_type = AuthTypes.user_managed_identity if kind == "userassignedmsi" else AuthTypes.client_secret
+    tenant = tenant_id if kind != "multitenant" else (tenant_id or "botframework.com")
+    provider = MsalAuth(
+        AgentAuthConfiguration(auth_type=auth_type, client_id=app_id, tenant_id=tenant, client_secret=app_password)
+    )
+
+    async def source(audience: str, scopes: list[str]) -> str:
+        token: Any = await provider.get_access_token(audience, scopes)
+        return str(token)
+
+    return source
