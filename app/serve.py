@@ -137,9 +137,12 @@ def parse_clock_time(text: str) -> time:
 
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The Agents SDK logs each send at INFO with conversation ids, and a turn nobody routed with its
+    # text: our own log lines say what happened, without content.
+    logging.getLogger("microsoft_agents").setLevel(logging.ERROR)
     app, _store = build(settings)
     mode = (
-        "authenticated (Bot Framework tokens are validated)"
+        "authenticated (Bot Connector tokens are validated)"
         if settings.app_id
         else "UNAUTHENTICATED: no CPC_APP_ID is set, so only loopback traffic is accepted (Agents Playground)"
     )

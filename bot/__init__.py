@@ -1,1 +1,1 @@
-"""Teams: the aiohttp app, the botbuilder edge, command parsing, card actions, identity and roles."""
+"""Teams: the aiohttp app, the Agents SDK edge, command parsing, card actions, identity and roles."""

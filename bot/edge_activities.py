@@ -22,6 +22,35 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 log = logging.getLogger("bot.edge")
 
 
+class _Withheld(logging.Filter):
+    """Strips the SDK's tracebacks, and the body's values that its validation errors quote.
+
+    ``Activity.model_validate`` logs every malformed body at ERROR with ``exc_info`` and the values
+    it was given (checked in microsoft-agents-activity 1.9.0): 300 bad requests would write hundreds
+    of KB of tracebacks, and a body's text may be personal. The edge answers 400 and logs one line of
+    its own; the SDK's record keeps only its level and a fixed message.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        if record.name == _ACTIVITY_LOGGER:
+            record.msg, record.args = "An activity failed validation (details withheld).", ()
+        return True
+
+
+_ACTIVITY_LOGGER = "microsoft_agents.activity.activity"
+# The SDK modules that log with exc_info=True (grep of 1.9.0); a filter on a logger covers its own records.
+for _name in (
+    _ACTIVITY_LOGGER,
+    "microsoft_agents.hosting.core.app.agent_application",
+    "microsoft_agents.hosting.core.app.typing_indicator",
+    "microsoft_agents.hosting.core.header_propagation.header_propagation_context",
+):
+    logging.getLogger(_name).addFilter(_Withheld())
+
+
 def parse_activity(body: Any) -> Activity:
     """An Activity from the JSON an HTTP request carried; ValueError when it is not an activity.
 

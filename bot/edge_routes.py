@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import (
     AgentApplication,
@@ -191,6 +192,8 @@ async def _apologise(context: TurnContext, error: Exception) -> None:
     content: it could hold personal data). The answer does not claim that nothing changed: the
     action may have committed before its reply failed, and every action is idempotent."""
     log.error("turn failed: %s", type(error).__name__)
+    if isinstance(error, (TimeoutError, aiohttp.ClientError)):
+        return  # the channel itself failed or hung: a second call to it would only wait as long again
     if context.activity.type == ActivityTypes.invoke:
         return  # the invoke's answer is the message the guarded handler returns
     try:

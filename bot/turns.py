@@ -303,7 +303,6 @@ class Turns:
         form = "panel" if command == "panel" else "stage2"
         return views.step_form(view, form, today, self.now(), self.casework.complaint_next(view))
 
-
     def _open(self, me: Person, verb: str, reference: str) -> Card:
         """A reminder's button: the card for what is due (the casework service checks who may see it)."""
         cw = self.casework

@@ -368,9 +368,9 @@ def new_rsa_key() -> rsa.RSAPrivateKey:
 class OpenIdServer:
     """Serves ``/.well-known/openid-configuration`` and the JWKS it points to, from a thread.
 
-    botbuilder fetches both with a blocking ``requests.get`` and caches them globally *per URL*
-    for a day, so every instance listens on a fresh port: no cache leaks between tests. Publish
-    every key (``add_key``) before the first token is validated, for the same reason.
+    The edge's validator fetches both (blocking, on a worker thread) and keeps them for a day; every
+    instance listens on a fresh port, so nothing cached leaks between tests. A key published after the
+    first validation is found by the one refetch an unknown ``kid`` triggers.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""Whole processes over HTTP: the real server, a fake Teams channel, the real botbuilder stack."""
+"""Whole processes over HTTP: the real server, a fake Teams channel, the real Agents SDK stack."""
 
 from __future__ import annotations
 

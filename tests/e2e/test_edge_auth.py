@@ -499,7 +499,7 @@ def test_send_failed_carries_status_retry_after_and_blocked(
     assert failure.retryable is retryable
     if body is fakes.BLOCKED_BODY:
         assert failure.code == "MessageWritesBlocked"
-    # One attempt only: msrest's hidden retries (PUT on 5xx, Retry-After on 429) are switched off.
+    # One attempt only: the SDK makes one request per call; the scheduler does the retrying.
     assert len(channel.requests()) == 1
 
 

@@ -1,4 +1,4 @@
-"""Reminder delivery through the real server's sweep and botbuilder stack against a fake Teams channel
+"""Reminder delivery through the real server's sweep and Agents SDK stack against a fake Teams channel
 that refuses: 429 with Retry-After and 502 are retried, 403 (blocked) and a person Teams cannot reach
 go by email, too many failures go by email with an admin alert, and nothing is lost. A met deadline's
 card is then updated in place (PUT to the activity id the channel gave)."""
