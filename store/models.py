@@ -258,6 +258,22 @@ class ConversationRefRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PersonIdentityRow(Base):
+    """Which registered person a Teams user is: the (tenant id, Entra object id) pair (issue 11).
+
+    ``linked_by`` says how the pair was first tied to the person: ``object-id`` (registered with the
+    object id itself, in the home tenant) or ``roster-email`` (the once-only email link, audited).
+    """
+
+    __tablename__ = "person_identities"
+
+    tenant_id: Mapped[str] = mapped_column(String(), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(), unique=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    linked_by: Mapped[str] = mapped_column(String())
+
+
 class ReminderRow(Base):
     """A planned reminder: rows, not scheduler jobs, so a restart or a second instance can neither
     lose nor duplicate one (ARCHITECTURE: Flows 4).
