@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from casework.audit import canonical_json, canonical_time
+from casework.audit import GENESIS, canonical_json, canonical_time, entry_hash
 from casework.errors import CaseworkError
 from casework.records import AuditEntry
 
@@ -86,6 +86,63 @@ def mac_body(
 
 def sign(key: bytes, body: bytes) -> str:
     return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """What the next entry chains to: the last entry's position, hash, MAC and key id."""
+
+    seq: int
+    hash: str
+    mac: str | None
+    key_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chained:
+    """The chain fields of a new entry, computed from the last one: what the store writes."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    mac: str
+    key_id: str
+    cross_mac: str | None
+
+    def link(self) -> Link:
+        return Link(self.seq, self.hash, self.mac, self.key_id)
+
+
+def chain_next(
+    last: Link | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    reference: str,
+    detail: dict[str, Any],
+    keys: AuditKeys,
+) -> Chained:
+    """The next entry's seq, hashes and MACs: one function, so that the store's append and anything
+    that builds a log in bulk (the benchmark) chain entries the same way.
+
+    ``detail`` is what will be read back (the dict the hash is taken over). A new key's segment
+    starts signed by the old key too (``cross_mac``), so the two are one log.
+    """
+    seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
+    digest = entry_hash(seq, at, actor, action, reference, detail, prev)
+    kid = keys.current_id
+    prev_mac = last.mac if last is not None and last.mac else MAC_GENESIS
+    body = mac_body(seq, at, actor, action, reference, detail, prev_mac, kid)
+    cross = None
+    if last is not None and last.key_id and last.key_id != kid:
+        old = keys.by_id().get(last.key_id)
+        if old is None:
+            raise AuditKeyError(
+                f"the audit log is signed with key {last.key_id}; to rotate, give that key in "
+                "CPC_AUDIT_KEY_PREVIOUS with the new one in CPC_AUDIT_KEY"
+            )
+        cross = sign(old, body)
+    return Chained(seq, prev, digest, sign(keys.current, body), kid, cross)
 
 
 def _body_of(e: AuditEntry, prev_mac: str) -> bytes:

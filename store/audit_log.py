@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from casework.audit import GENESIS, entry_hash
-from casework.audit_mac import MAC_GENESIS, AuditKeyError, AuditKeys, mac_body, sign
+from casework.audit_mac import AuditKeys, Link, chain_next
 from casework.records import (
     AuditEntry,
 )
@@ -52,7 +51,6 @@ class AuditRepository(Repository):
         when = datetime.now(UTC) if at is None else _aware(at, "audit time")
         stored_detail, hashed_detail = _canonical_detail(detail)
         keys = self.audit_keys()
-        kid = keys.current_id
         with self._write() as s:
             if self._dialect == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
@@ -61,49 +59,36 @@ class AuditRepository(Repository):
                 .order_by(AuditRow.seq.desc())
                 .limit(1)
             ).first()
-            seq, prev = (1, GENESIS) if last is None else (last.seq + 1, last.hash)
-            digest = entry_hash(seq, when, actor, action, reference, hashed_detail, prev)
-            prev_mac = last.mac if last is not None and last.mac else MAC_GENESIS
-            body = mac_body(seq, when, actor, action, reference, hashed_detail, prev_mac, kid)
-            mac = sign(keys.current, body)
-            cross = None
-            if last is not None and last.key_id and last.key_id != kid:
-                # A new key's segment starts signed by the old key too, so the two are one log.
-                old = keys.by_id().get(last.key_id)
-                if old is None:
-                    raise AuditKeyError(
-                        f"the audit log is signed with key {last.key_id}; to rotate, give that key in "
-                        "CPC_AUDIT_KEY_PREVIOUS with the new one in CPC_AUDIT_KEY"
-                    )
-                cross = sign(old, body)
+            link = None if last is None else Link(last.seq, last.hash, last.mac, last.key_id)
+            c = chain_next(link, when, actor, action, reference, hashed_detail, keys)
             s.add(
                 AuditRow(
-                    seq=seq,
+                    seq=c.seq,
                     at=when,
                     actor=actor,
                     action=action,
                     reference=reference,
                     detail=stored_detail,
-                    prev_hash=prev,
-                    hash=digest,
-                    mac=mac,
-                    key_id=kid,
-                    cross_mac=cross,
+                    prev_hash=c.prev_hash,
+                    hash=c.hash,
+                    mac=c.mac,
+                    key_id=c.key_id,
+                    cross_mac=c.cross_mac,
                 )
             )
-            s.merge(AuditHeadRow(id=1, seq=seq, hash=digest))
+            s.merge(AuditHeadRow(id=1, seq=c.seq, hash=c.hash))
         return AuditEntry(
-            seq=seq,
+            seq=c.seq,
             at=when,
             actor=actor,
             action=action,
             reference=reference,
             detail=hashed_detail,
-            prev_hash=prev,
-            hash=digest,
-            mac=mac,
-            key_id=kid,
-            cross_mac=cross,
+            prev_hash=c.prev_hash,
+            hash=c.hash,
+            mac=c.mac,
+            key_id=c.key_id,
+            cross_mac=c.cross_mac,
         )
 
     def audit_entries(self, reference: str | None = None) -> Sequence[AuditEntry]:
