@@ -14,8 +14,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from casework.audit import verify_chain
-from casework.audit_mac import Checkpoint, verify_macs
+from casework.audit import ChainCheck
+from casework.audit_mac import Checkpoint, MacCheck
 from casework.ports import EmailOutbox
 from store.audit_keys import append_checkpoint, checkpoint_path, read_checkpoints
 from store.sql import SqlStore
@@ -44,12 +44,22 @@ def checkpoint_now(store: Any, mail: EmailOutbox | None = None, now: datetime | 
     return f"checkpoint written to {path}: entry {cp.seq}, MAC {cp.mac[:16]}…"
 
 
-def verify_log(store: Any) -> tuple[list[str], str]:
-    """Every problem, first position first, and a one-line summary."""
+def verify_log(store: Any, page: int | None = None) -> tuple[list[str], str]:
+    """Every problem, first position first, and a one-line summary.
+
+    One pass over the log, streamed a page at a time (``page`` rows; the store's default when None),
+    feeds both checks, the hash chain and the keyed chain; memory stays flat however long the log.
+    The anchored head and the checkpoints are read first, as before.
+    """
     assert isinstance(store, SqlStore)
-    problems = verify_chain(store.iter_audit(), store.audit_head(), check_head=True)
+    head = store.audit_head()
     checkpoints = read_checkpoints(checkpoint_path())
-    report = verify_macs(store.iter_audit(), store.audit_keys(), checkpoints)
+    chain, macs = ChainCheck(), MacCheck(store.audit_keys(), checkpoints)
+    for entry in store.iter_audit(page):
+        chain.add(entry)
+        macs.add(entry)
+    report = macs.finish()
+    problems = chain.finish(head, check_head=True)
     problems = report.problems + [p for p in problems if p not in report.problems]
     if report.entries == 0 and not checkpoints:
         return problems, "audit log is empty"

@@ -47,6 +47,45 @@ def entry_hash(
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
+class ChainCheck:
+    """The hash chain checked one entry at a time, so that a log streamed once can feed this and the
+    MAC chain's check (casework.audit_mac.MacCheck) in the same pass; memory does not grow with it."""
+
+    __slots__ = ("expected_prev", "expected_seq", "problems")
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.expected_prev = GENESIS
+        self.expected_seq = 1
+
+    def add(self, e: AuditEntry) -> None:
+        if e.seq != self.expected_seq:
+            self.problems.append(f"entry {self.expected_seq} is missing (found {e.seq} next)")
+            self.expected_seq = e.seq
+        if e.prev_hash != self.expected_prev:
+            self.problems.append(f"entry {e.seq} does not chain to the entry before it")
+        actual = entry_hash(e.seq, e.at, e.actor, e.action, e.reference, e.detail, e.prev_hash)
+        if actual != e.hash:
+            self.problems.append(f"entry {e.seq} was edited after it was written")
+        self.expected_prev = e.hash
+        self.expected_seq += 1
+
+    def finish(self, head: tuple[int, str] | None = None, check_head: bool = False) -> list[str]:
+        """The problems found, after the head check (see :func:`verify_chain`)."""
+        problems = list(self.problems)
+        if check_head and head is not None:
+            last_seq = self.expected_seq - 1
+            if head[0] > last_seq:
+                problems.append(f"entries {last_seq + 1} to {head[0]} were removed (the log ends at {last_seq})")
+            elif head[0] < last_seq:
+                problems.append(f"entries after {head[0]} were added outside the store")
+            elif head[1] != self.expected_prev:
+                problems.append(f"entry {last_seq} does not match the anchored head")
+        elif check_head and self.expected_seq > 1:
+            problems.append("the log's head anchor is missing")
+        return problems
+
+
 def verify_chain(
     entries: Iterable[AuditEntry], head: tuple[int, str] | None = None, check_head: bool = False
 ) -> list[str]:
@@ -56,28 +95,7 @@ def verify_chain(
     (None: no anchor was found). Without it, deleting the newest entries leaves a chain that is
     still internally consistent.
     """
-    problems: list[str] = []
-    expected_prev = GENESIS
-    expected_seq = 1
+    check = ChainCheck()
     for e in entries:
-        if e.seq != expected_seq:
-            problems.append(f"entry {expected_seq} is missing (found {e.seq} next)")
-            expected_seq = e.seq
-        if e.prev_hash != expected_prev:
-            problems.append(f"entry {e.seq} does not chain to the entry before it")
-        actual = entry_hash(e.seq, e.at, e.actor, e.action, e.reference, e.detail, e.prev_hash)
-        if actual != e.hash:
-            problems.append(f"entry {e.seq} was edited after it was written")
-        expected_prev = e.hash
-        expected_seq += 1
-    if check_head and head is not None:
-        last_seq = expected_seq - 1
-        if head[0] > last_seq:
-            problems.append(f"entries {last_seq + 1} to {head[0]} were removed (the log ends at {last_seq})")
-        elif head[0] < last_seq:
-            problems.append(f"entries after {head[0]} were added outside the store")
-        elif head[1] != expected_prev:
-            problems.append(f"entry {last_seq} does not match the anchored head")
-    elif check_head and expected_seq > 1:
-        problems.append("the log's head anchor is missing")
-    return problems
+        check.add(e)
+    return check.finish(head, check_head)

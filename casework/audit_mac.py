@@ -163,29 +163,34 @@ class MacReport:
     last_mac: str = MAC_GENESIS
 
 
-def verify_macs(entries: Iterable[AuditEntry], keys: AuditKeys, checkpoints: Sequence[Checkpoint] = ()) -> MacReport:
-    """Check every entry's MAC and link, streaming (constant memory), then every checkpoint.
+class MacCheck:
+    """The keyed chain checked one entry at a time (see :func:`verify_macs`), so that one streamed pass
+    over the log can feed this and the hash chain's check together."""
 
-    Entries written before the keyed chain began (no MAC) may only come first; after the first keyed
-    entry, an entry without a MAC is a failure.
-    """
-    known = keys.by_id()
-    report = MacReport([])
-    by_seq = {c.seq: c for c in checkpoints}
-    seen_checkpoints: set[int] = set()
-    prev_mac = MAC_GENESIS
-    prev_kid: str | None = None
-    expected_seq = 1
-    for e in entries:
+    __slots__ = ("by_seq", "checkpoints", "expected_seq", "known", "prev_kid", "prev_mac", "report", "seen")
+
+    def __init__(self, keys: AuditKeys, checkpoints: Sequence[Checkpoint] = ()) -> None:
+        self.known = keys.by_id()
+        self.report = MacReport([])
+        self.checkpoints = checkpoints
+        self.by_seq = {c.seq: c for c in checkpoints}
+        self.seen: set[int] = set()
+        self.prev_mac = MAC_GENESIS
+        self.prev_kid: str | None = None
+        self.expected_seq = 1
+
+    def add(self, e: AuditEntry) -> None:
+        report, known = self.report, self.known
         report.entries += 1
-        if e.seq != expected_seq:
-            report.problems.append(f"position {expected_seq}: entry missing or moved (found {e.seq} there)")
-            expected_seq = e.seq
+        if e.seq != self.expected_seq:
+            report.problems.append(f"position {self.expected_seq}: entry missing or moved (found {e.seq} there)")
+            self.expected_seq = e.seq
         if e.mac is None:
             if report.keyed:
                 report.problems.append(f"position {e.seq}: entry has no MAC after the keyed chain began")
         else:
             report.keyed += 1
+            prev_mac, prev_kid = self.prev_mac, self.prev_kid
             key = known.get(e.key_id or "")
             if key is None:
                 report.problems.append(f"position {e.seq}: signed with key {e.key_id}, which was not given")
@@ -201,22 +206,38 @@ def verify_macs(entries: Iterable[AuditEntry], keys: AuditKeys, checkpoints: Seq
                         report.problems.append(f"position {e.seq}: key rotated from {prev_kid}, which was not given")
                     elif e.cross_mac is None or not hmac.compare_digest(sign(old, _body_of(e, prev_mac)), e.cross_mac):
                         report.problems.append(f"position {e.seq}: new key's segment is not signed by the old key")
-            prev_kid = e.key_id
-            prev_mac = e.mac
-        cp = by_seq.get(e.seq)
+            self.prev_kid = e.key_id
+            self.prev_mac = e.mac
+        cp = self.by_seq.get(e.seq)
         if cp is not None:
-            seen_checkpoints.add(e.seq)
+            self.seen.add(e.seq)
             if e.mac is None or not hmac.compare_digest(cp.mac, e.mac):
                 report.problems.append(f"position {e.seq}: differs from the checkpoint written {canonical_time(cp.at)}")
-        expected_seq += 1
-    report.last_seq = expected_seq - 1
-    report.last_mac = prev_mac
-    report.checkpoints = len(checkpoints)
-    for cp in sorted(checkpoints, key=lambda c: c.seq):
-        if cp.seq not in seen_checkpoints and cp.seq > report.last_seq:
-            report.problems.append(
-                f"position {report.last_seq + 1}: the log ends at {report.last_seq} but a checkpoint written "
-                f"{canonical_time(cp.at)} recorded {cp.seq} entries (entries removed)"
-            )
-            break
-    return report
+        self.expected_seq += 1
+
+    def finish(self) -> MacReport:
+        """The report, once every entry is in: the last position and MAC, and any checkpoint past the end."""
+        report = self.report
+        report.last_seq = self.expected_seq - 1
+        report.last_mac = self.prev_mac
+        report.checkpoints = len(self.checkpoints)
+        for cp in sorted(self.checkpoints, key=lambda c: c.seq):
+            if cp.seq not in self.seen and cp.seq > report.last_seq:
+                report.problems.append(
+                    f"position {report.last_seq + 1}: the log ends at {report.last_seq} but a checkpoint written "
+                    f"{canonical_time(cp.at)} recorded {cp.seq} entries (entries removed)"
+                )
+                break
+        return report
+
+
+def verify_macs(entries: Iterable[AuditEntry], keys: AuditKeys, checkpoints: Sequence[Checkpoint] = ()) -> MacReport:
+    """Check every entry's MAC and link, streaming (constant memory), then every checkpoint.
+
+    Entries written before the keyed chain began (no MAC) may only come first; after the first keyed
+    entry, an entry without a MAC is a failure.
+    """
+    check = MacCheck(keys, checkpoints)
+    for e in entries:
+        check.add(e)
+    return check.finish()

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 
+from app.audit import verify_log
 from app.cli import main
 from casework.audit import GENESIS, entry_hash
 from casework.audit_mac import AuditKeyError, AuditKeys
+from store import audit_log
 from store.sql import SqlStore, open_store
 
 T0 = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
@@ -156,6 +159,45 @@ def test_each_tampering_is_named_at_its_first_position(
     problems = [line for line in out.splitlines() if line.startswith("audit: ")]
     assert problems and first in problems[0], (name, out)
     assert "FAILED verification" in out
+
+
+@pytest.mark.parametrize("name", list(TAMPERINGS))
+def test_each_tampering_is_caught_when_the_log_is_read_three_entries_a_page(
+    name: str, log: SqlStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six entries in pages of three: entry 3 ends the first page, so each tampering above sits on a
+    page boundary (the swap of 3 and 4 straddles it); verification must not lose the chain there."""
+    monkeypatch.setattr(audit_log, "AUDIT_PAGE", 3)
+    tamper, first = TAMPERINGS[name]
+    checkpoint(capsys)
+    with log.engine.begin() as conn:
+        tamper(conn)
+    code, out = verify(capsys)
+    problems = [line for line in out.splitlines() if line.startswith("audit: ")]
+    assert code == 1 and problems and first in problems[0], (name, out)
+
+
+def test_verify_reads_in_pages_and_names_an_edit_at_a_page_boundary(log: SqlStore) -> None:
+    for i in range(6, 10):
+        log.append_audit("aad-2", "dissent.raised", "CPC-9", {"i": i}, at=T0 + timedelta(minutes=i))
+    pages: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if "FROM audit_log" in statement and "LIMIT" in statement and "seq >" in statement:
+            pages.append(statement)
+
+    event.listen(log.engine, "before_cursor_execute", seen)
+    try:
+        problems, summary = verify_log(log, page=3)
+        assert problems == [] and summary.startswith("10 entries, 10 signed")
+        assert len(pages) == 4  # 3 + 3 + 3 + 1, one pass feeding both chains
+        with log.engine.begin() as conn:  # entry 4 opens the second page
+            conn.execute(text("UPDATE audit_log SET actor = 'aad-9' WHERE seq = 4"))
+        problems, _ = verify_log(log, page=3)
+    finally:
+        event.remove(log.engine, "before_cursor_execute", seen)
+    assert problems[0].startswith("position 4: MAC does not match")
+    assert "entry 4 was edited after it was written" in problems
 
 
 def test_the_wrong_key_fails_from_the_first_entry(

@@ -79,12 +79,13 @@ def test_detail_is_hashed_as_it_is_read_back(store: SqlStore) -> None:
 def test_iter_audit_reads_in_batches_without_losing_or_repeating(
     store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(audit_log, "AUDIT_BATCH", 3)
-    written = fill(store, 9)  # an exact multiple of the batch, then one more
-    assert list(store.iter_audit()) == written
+    written = fill(store, 9)  # an exact multiple of the page, then one more
+    assert list(store.iter_audit(page=3)) == written
     written.append(store.append_audit("aad-1", "closed", "CPC-1", {}, at=T0))
+    assert list(store.iter_audit(page=3)) == written
+    assert verify_chain(store.iter_audit(page=3)) == []
+    monkeypatch.setattr(audit_log, "AUDIT_PAGE", 4)  # the default page, when none is given
     assert list(store.iter_audit()) == written
-    assert verify_chain(store.iter_audit()) == []
 
 
 def test_the_store_offers_no_way_to_change_the_audit_log() -> None:
