@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     au.set_defaults(func=cmd_audit)
 
-    from app.cli_case import add_parsers as add_case_parsers
+    from app.cli_case_parsers import add_parsers as add_case_parsers
 
     add_case_parsers(sub, _Parser)
 

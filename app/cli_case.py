@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from store.sql import SqlStore
 
 EXIT_REFUSED = 1
-DEMO_REFERENCE = "CPC-90001"
 PLAYGROUND_USER = ("00000000-0000-0000-0000-0000000000020", "alexw@example.com", "Alex Wilber")
 
 
@@ -200,55 +199,3 @@ def cmd_case_export(args: argparse.Namespace) -> int:
     if not done.intact:
         print(f"{ref}: the audit log FAILED verification at export; the bundle says so (cpc audit verify)")
     return 0
-
-
-def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser) -> None:
-    """Register ``people``, ``conference``, ``demo`` and ``case`` on the main parser's subparsers."""
-    pe = sub.add_parser("people", help="people and roles")
-    pe_sub = pe.add_subparsers(dest="action", required=True, parser_class=parser_class)
-    pa = pe_sub.add_parser("add", help="add or update a person")
-    pa.add_argument("--id", required=True, help="Entra object id")
-    pa.add_argument("--email", required=True)
-    pa.add_argument("--name", help="the professional's display name")
-    pa.add_argument("--agency", help="police, health, education, social_care, ...")
-    pa.add_argument("--role", action="append", metavar="ROLE[@AREA]", help="repeatable; no @AREA means every area")
-    pa.add_argument("--line-manager", metavar="PERSON_ID")
-    pa.set_defaults(func=cmd_people_add)
-
-    co = sub.add_parser("conference", help="conferences")
-    co_sub = co.add_subparsers(dest="action", required=True, parser_class=parser_class)
-    ca = co_sub.add_parser("add", help="add a conference")
-    ca.add_argument("--ref", required=True, help="case reference, e.g. CPC-123 (never a name)")
-    ca.add_argument("--area", required=True)
-    ca.add_argument("--type", default="initial", help="initial, review, prebirth, prebirth_review or reconvened")
-    ca.add_argument("--scheduled", metavar="ISO-TIME")
-    ca.add_argument("--held", metavar="ISO-TIME")
-    ca.add_argument("--ended", metavar="ISO-TIME")
-    ca.add_argument("--chair", metavar="PERSON_ID")
-    ca.add_argument("--attendee", action="append", metavar="PERSON_ID=AGENCY")
-    ca.add_argument("--chat", metavar="MEETING_CHAT_ID")
-    ca.set_defaults(func=cmd_conference_add)
-
-    de = sub.add_parser("demo", help="a demo case for the Agents Playground's default user")
-    de.add_argument("--ref", default=DEMO_REFERENCE)
-    de.add_argument("--area", default="sussex")
-    de.set_defaults(func=cmd_demo)
-
-    cs = sub.add_parser("case", help="a case's recorded events, corrections, and its bundle")
-    cs_sub = cs.add_subparsers(dest="action", required=True, parser_class=parser_class)
-    ev = cs_sub.add_parser("events", help="every event of a case with its id; withdrawn ones marked")
-    ev.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
-    ev.set_defaults(func=cmd_case_events)
-    cc = cs_sub.add_parser("correct", help="withdraw a wrongly recorded event, giving the reason (audited)")
-    cc.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
-    cc.add_argument("--event", required=True, metavar="ID", help="the event's id (see 'cpc case events REF')")
-    cc.add_argument("--reason", required=True, metavar="TEXT", help="why it was wrong (no names)")
-    cc.add_argument("--as", dest="as_", required=True, metavar="PERSON_ID", help="who is correcting (entitled)")
-    cc.set_defaults(func=cmd_case_correct)
-    ex = cs_sub.add_parser("export", help="the case bundle for the Ombudsman: a PDF and a JSON file that verifies")
-    ex.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
-    ex.add_argument("--out", required=True, metavar="DIR", help="directory for REF-case-bundle.pdf and .json")
-    ex.set_defaults(func=cmd_case_export)
-    from app.cli_privacy import add_parsers as add_privacy_parsers
-
-    add_privacy_parsers(sub, cs_sub)

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from app import cli_case
 from app.cli import CliError, _catalogue_areas
 from casework.clock import spoken
 from casework.errors import CaseworkError
-from casework.free_text import FIELDS
 from casework.packs import typed_reference
 
 
@@ -48,17 +46,3 @@ def cmd_retention(args: argparse.Namespace) -> int:
     if not args.dry_run:
         print(f"retention: removed {removed} text(s) from {len(due)} case(s); their audit entries remain")
     return 0
-
-
-def add_parsers(sub: Any, case_sub: Any) -> None:
-    rd = case_sub.add_parser("redact", help="replace a field's free text with a redaction notice (audited)")
-    rd.add_argument("ref", metavar="REF", help="case reference, e.g. CPC-123")
-    rd.add_argument("--field", required=True, choices=list(FIELDS), help="which text")
-    rd.add_argument("--id", type=int, metavar="N", help="the record (dissent, complaint or event id) when several")
-    rd.add_argument("--why", required=True, metavar="TEXT", help="why it is redacted (no names)")
-    rd.add_argument("--as", dest="as_", required=True, metavar="PERSON_ID", help="an admin or complaints manager")
-    rd.set_defaults(func=cmd_case_redact)
-    rt = sub.add_parser("retention", help="remove the free text of cases past their retention period")
-    rt.add_argument("action", choices=["apply"])
-    rt.add_argument("--dry-run", action="store_true", help="list what would be removed, change nothing")
-    rt.set_defaults(func=cmd_retention)
