@@ -5,8 +5,7 @@ log as ``cpc audit verify`` does so that the bundle states the result, seals the
 audit key (casework.audit_bundle) and writes it twice: ``REF-case-bundle.json`` and
 ``REF-case-bundle.pdf``. It writes nothing to the database: it is a reading of the record.
 
-The check needs only the file and the key (``CPC_AUDIT_KEY``, as the log's own verification), never
-the database, since its recipient (the Ombudsman's reviewer, a complaints manager elsewhere) has none.
+The check (:mod:`app.bundle_check`) needs only the file and the key, never the database.
 """
 
 from __future__ import annotations
@@ -17,11 +16,9 @@ from pathlib import Path
 
 from app.audit import verdict, verify_log
 from app.bundle_pdf import render_pdf
-from app.cli import CliError
-from casework.audit_bundle import BundleUnreadable, dumps, seal, verify_bundle
+from casework.audit_bundle import dumps, seal
 from casework.bundle import LogCheck, case_content, texts_of
 from casework.service import Casework
-from store.audit_keys import key_configured, load_audit_keys
 from store.sql import SqlStore
 
 
@@ -59,30 +56,4 @@ def export_case(store: SqlStore, cw: Casework, reference: str, out: Path, now: d
     return Exported(json_path, pdf_path, len(entries), not problems)
 
 
-def verify_bundle_file(path: str) -> int:
-    """Print each problem and one verdict line; 0 when the bundle is intact, 1 when it is not (or is
-    not a bundle at all); a missing file or no key given is bad input (exit 2, from ``cpc``)."""
-    raw = Path(path).read_bytes()
-    if not key_configured():
-        raise CliError("set CPC_AUDIT_KEY (or CPC_AUDIT_KEY_FILE) to the audit key the bundle was signed with")
-    try:
-        report = verify_bundle(raw.decode("utf-8"), load_audit_keys())
-    except UnicodeDecodeError:
-        print(f"case bundle FAILED verification: {path} is not UTF-8 text (changed or damaged)")
-        return 1
-    except BundleUnreadable as exc:
-        print(f"case bundle FAILED verification: {path} {exc}")
-        return 1
-    for p in report.problems:
-        print(f"audit: {p}")
-    if report.problems:
-        print(
-            f"case bundle FAILED verification: {len(report.problems)} problem(s); case {report.reference}, "
-            f"{report.entries} audit entries"
-        )
-        return 1
-    print(f"case bundle intact: {report.summary()}")
-    return 0
-
-
-__all__ = ["Exported", "export_case", "verify_bundle_file"]
+__all__ = ["Exported", "export_case"]

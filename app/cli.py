@@ -256,14 +256,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """``verify``: the hash chain, the keyed chain and every checkpoint (with ``--bundle FILE``: a case
     bundle's entries and content, needing only the key, no database); ``checkpoint``: write the head
     outside the database now."""
-    from app.audit import checkpoint_now, verdict, verify_log
-
     if args.bundle:
         if args.action != "verify":
             raise CliError("--bundle goes with 'cpc audit verify'")
-        from app.bundle import verify_bundle_file
+        from app.bundle_check import verify_bundle_file
 
         return verify_bundle_file(args.bundle)
+    from app.audit import checkpoint_now, verdict, verify_log
+
     store = _store()
     if args.action == "checkpoint":
         print(checkpoint_now(store, _mail(store)))

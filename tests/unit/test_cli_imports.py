@@ -24,6 +24,7 @@ HEAVY = (
     "app.cli_case",
     "casework.service",
     "casework.bundle",
+    "app.bundle",
 )
 TIMELINE = ["timeline", "--area", "sussex", "--process", "dissent", "--event", "conference_held=2026-12-17T14:00"]
 
@@ -61,3 +62,20 @@ def test_cpc_timeline_imports_no_heavy_module(argv: list[str]) -> None:
 
 def test_the_probe_sees_a_heavy_import() -> None:
     assert "alembic" in loaded_after("import alembic")
+
+
+def test_checking_a_bundle_loads_neither_the_pdf_writer_nor_the_case_service(tmp_path: Path) -> None:
+    """``cpc audit verify --bundle`` needs the file and the key only (app.bundle_check). The store
+    package still loads SQLAlchemy with its audit-key module, so only what the export adds is checked."""
+    bundle = tmp_path / "not-a-bundle.json"
+    bundle.write_text("{}", encoding="utf-8")
+    run = (
+        "import os\n"
+        "os.environ['CPC_AUDIT_KEY'] = 'k' * 64\n"
+        "from app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['audit', 'verify', '--bundle', {str(bundle)!r}]) == 1\n"
+        "heavy_now = [m for m in sys.modules if m.split('.')[0] in {'fpdf', 'pypdf'}]\n"
+        "assert not heavy_now, heavy_now"
+    )
+    assert [m for m in loaded_after(run) if m.split(".")[0] not in {"sqlalchemy", "alembic", "store"}] == []
