@@ -116,3 +116,11 @@ def test_batch_matches_the_per_date_call(pairs: list[tuple[date, int]], nation: 
     starts = [d for d, _ in pairs]
     ns = [n for _, n in pairs]
     assert cal.add_working_days_batch(starts, ns) == [cal.add_working_days(d, n) for d, n in pairs]
+
+
+def test_the_first_failing_date_decides_the_error_as_in_a_loop_of_single_calls() -> None:
+    cal = calendar_for("ENG")
+    with pytest.raises(CalendarRangeError, match="date in 1999 "):
+        cal.add_working_days_batch([date(2026, 1, 5), date(1999, 6, 1), date(2026, 1, 5)], [1, 1, 0])
+    with pytest.raises(ValueError, match="at least 1"):
+        cal.add_working_days_batch([date(2026, 1, 5), date(2026, 1, 5), date(1999, 6, 1)], [1, 0, 1])
