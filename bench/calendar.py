@@ -17,7 +17,7 @@ whose successor is the first working day after d). ``roll='forward'`` costs the 
 working day later for a start on a weekend or holiday. Every answer is checked against ours. Then the
 median time of a full timeline for one case. Reported, never asserted in the test suite.
 
-    .venv/bin/python bench/calendar.py [--dates 100000] [--rounds 11] [--batch 20,100000] [--seed 1]
+    .venv/bin/python bench/calendar.py [--dates 100000] [--rounds 11] [--batch 20,100000] [--clock cpu] [--seed 1]
 """
 
 from __future__ import annotations
@@ -41,13 +41,15 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from app.procedures import load_catalogue
-from bench.rounds import interleaved, median, ratios, spread
+from bench.rounds import CLOCK_WORDS, CLOCKS, interleaved, median, ratios, spread
 from casework.calendar import WorkingCalendar, calendar_for
 from casework.events import Event
 from casework.timeline import evaluate
 
 
-def working_days(cal: WorkingCalendar, dates: list[date], ns: list[int], rounds: int, batches: list[int]) -> int:
+def working_days(
+    cal: WorkingCalendar, dates: list[date], ns: list[int], rounds: int, batches: list[int], clock: str
+) -> int:
     """Time and check ours against numpy per date and per batch; print the figures; the mismatches."""
     start, end = min(dates), max(dates) + timedelta(days=200)
     holidays_np = np.array(
@@ -98,12 +100,12 @@ def working_days(cal: WorkingCalendar, dates: list[date], ns: list[int], rounds:
             flat: list[date] = [d for part in got for d in part]
             mismatches += sum(1 for a, b in zip(want, flat, strict=True) if a != b)
 
-    t = interleaved(contenders, rounds)
+    t = interleaved(contenders, rounds, clock)
     n = len(dates)
     us = {name: median(v) / n * 1e6 for name, v in t.items()}
     print(
         f"add N working days (N 1-30) over {n:,} random dates (England, 2020-2040); {rounds} interleaved rounds,"
-        " medians; ratio spread is min / median / max of the per-round ratios:"
+        f" medians of {CLOCK_WORDS[clock]}; ratio spread is min / median / max of the per-round ratios:"
     )
     print("  per date, one call each:")
     print(f"    ours add_working_days                 {us['ours']:8.3f} us/date")
@@ -129,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", default="20,100000", help="batch sizes for the vectorised comparison")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timelines", type=int, default=20_000)
+    ap.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="bench/rounds.py says why cpu")
     args = ap.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     dates = [first + timedelta(days=rng.randrange(span)) for _ in range(args.dates)]
     ns = [rng.randint(1, 30) for _ in range(args.dates)]
     batches = [int(x) for x in str(args.batch).split(",") if x.strip()]
-    mismatches = working_days(calendar_for("ENG"), dates, ns, args.rounds, batches)
+    mismatches = working_days(calendar_for("ENG"), dates, ns, args.rounds, batches, args.clock)
 
     areas = load_catalogue().areas
     area = areas["sussex"]

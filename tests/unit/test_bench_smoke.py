@@ -12,7 +12,20 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "calendar.py"
 
 def test_calendar_benchmark_runs_and_matches_numpy() -> None:
     res = subprocess.run(
-        [sys.executable, str(BENCH), "--dates", "300", "--rounds", "2", "--batch", "7,300", "--timelines", "50"],
+        [
+            sys.executable,
+            str(BENCH),
+            "--dates",
+            "300",
+            "--rounds",
+            "2",
+            "--batch",
+            "7,300",
+            "--timelines",
+            "50",
+            "--clock",
+            "wall",
+        ],
         capture_output=True,
         text=True,
         check=False,
