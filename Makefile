@@ -7,7 +7,7 @@ PIP_E := $(BIN)/pip install --quiet -e
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck unit bench snapshots clean
+.PHONY: run test lint typecheck unit bench snapshots screenshots clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench: $(STAMP)
 # Rewrite tests/snapshots/<area>.json (every pack's timeline dates) after an intended change of code, pack or holidays.
 snapshots: $(STAMP)
 	$(BIN)/python -m tests.snapshots.generate
+
+# Every card as the Agents Playground renders it, at 400 and 1280 px, in var/screenshots/ (Node.js,
+# npm and Debian's chromium needed; not part of `make test`).
+screenshots: $(RUN_STAMP)
+	bash tools/playground/screenshots.sh
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3
