@@ -44,6 +44,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _port(text: str) -> int:
+    """A --port value: argparse prints the message in one line and exits 2 when it is not one."""
+    from app.listen import CannotListen, check_port
+
+    try:
+        return check_port(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a port number from 0 to 65535") from None
+    except CannotListen as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _catalogue_areas() -> dict[str, Area]:
     from app.procedures import load_catalogue
     from app.settings import load_settings
@@ -323,9 +335,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.settings import load_settings
 
     settings = load_settings()
-    if args.host:
+    if args.host is not None:
         settings.host = args.host
-    if args.port:
+    if args.port is not None:
         settings.port = args.port
     try:
         return serve(settings)
@@ -399,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sv = sub.add_parser("serve", help="run the Teams bot (/api/messages, /healthz) and the scheduler")
     sv.add_argument("--host", help="bind address (default CPC_HOST or 127.0.0.1)")
-    sv.add_argument("--port", type=int, help="port (default CPC_PORT or 3978)")
+    sv.add_argument("--port", type=_port, help="port (default CPC_PORT or 3978; 0 picks a free one)")
     sv.set_defaults(func=cmd_serve)
 
     dg = sub.add_parser("digest", help="a complaints manager's digest on demand")

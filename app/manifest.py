@@ -1,6 +1,6 @@
 """Build the Teams app package: manifest.json with the bot id filled in, plus the two icons, in one zip.
 
-Why here: the manifest is validated against Microsoft's official v1.22 schema before it is zipped,
+Why here: the manifest is validated against Microsoft's official v1.25 schema (the newest GA) before it is zipped,
 so that a package that Teams would refuse at sideloading is refused on our side with a readable list
 of problems. The schema is kept as data in ``../shared/schemas`` (or ``$CPC_SCHEMAS_DIR``).
 """
@@ -22,7 +22,7 @@ from jsonschema import Draft7Validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_DIR = REPO_ROOT / "manifest"
-SCHEMA_FILE = "teams-manifest-v1.22.schema.json"
+SCHEMA_FILE = "teams-manifest-v1.25.schema.json"
 SCHEMAS_ENV = "CPC_SCHEMAS_DIR"
 PLACEHOLDER = "{{BOT_ID}}"
 PACKAGE_FILES = ("manifest.json", "color.png", "outline.png")
@@ -39,7 +39,7 @@ class ManifestInvalid(ValueError):
 
     def __init__(self, problems: list[str]) -> None:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        super().__init__(f"the Teams manifest is invalid against schema v1.22: {shown}")
+        super().__init__(f"the Teams manifest is invalid against schema v1.25: {shown}")
         self.problems = problems
 
 
@@ -50,7 +50,7 @@ def schemas_dir() -> Path:
 
 
 def schema_path() -> Path:
-    """The Teams manifest v1.22 schema file; a clear FileNotFoundError when it is not there."""
+    """The Teams manifest v1.25 schema file; a clear FileNotFoundError when it is not there."""
     path = schemas_dir() / SCHEMA_FILE
     if not path.is_file():
         how = f"${SCHEMAS_ENV}" if os.environ.get(SCHEMAS_ENV) else f"the default (set ${SCHEMAS_ENV} to change it)"

@@ -13,6 +13,7 @@ from aiohttp import web
 from app.audit import CheckpointJob
 from app.booking import MailDrainJob, PollResponsesJob, build_booker, build_ports
 from app.drawings import BotDrawings, BotSender
+from app.listen import CannotListen, bound_port, listen
 from app.procedures import load_catalogue
 from app.settings import Settings
 from bot.app import BOT_KEY, create_app, is_loopback
@@ -140,12 +141,22 @@ def serve(settings: Settings) -> int:
     # The Agents SDK logs each send at INFO with conversation ids, and a turn nobody routed with its
     # text: our own log lines say what happened, without content.
     logging.getLogger("microsoft_agents").setLevel(logging.ERROR)
-    app, _store = build(settings)
+    try:
+        sockets = listen(settings.host, settings.port)
+    except CannotListen as exc:
+        raise RefusedToStart(str(exc)) from None
+    try:
+        app, _store = build(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    settings.port = bound_port(sockets)
     mode = (
         "authenticated (Bot Connector tokens are validated)"
         if settings.app_id
         else "UNAUTHENTICATED: no CPC_APP_ID is set, so only loopback traffic is accepted (Agents Playground)"
     )
     print(f"cpc serve: http://{settings.host}:{settings.port}/api/messages, {mode}", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(app, sock=sockets, print=None)
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.errors import SettingsError
@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     app_tenant_id: str = Field(default="", description="tenant id for a SingleTenant bot")
     app_type: str = Field(default="SingleTenant", description="SingleTenant, MultiTenant or UserAssignedMSI")
     host: str = Field(default="127.0.0.1", description="address `cpc serve` binds to")
-    port: int = Field(default=3978, description="port `cpc serve` listens on")
+    port: int = Field(default=3978, ge=0, le=65535, description="port `cpc serve` listens on (0 picks a free one)")
     # Test and sovereign-cloud overrides of where the channel's signing keys are published.
     openid_metadata_url: str = Field(default="", description="override of the Bot Framework OpenID metadata URL")
     token_issuer: str = Field(default="", description="override of the expected token issuer")
@@ -262,4 +262,17 @@ def load_settings() -> Settings:
     stops it before it opens a database or binds a port.
     """
     refuse_secrets_in_env_files()
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidSetting(_invalid_message(exc)) from None
+
+
+class InvalidSetting(SettingsError):
+    """A CPC_ variable whose value the settings refuse (``CPC_PORT=70000``); one line naming it."""
+
+
+def _invalid_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    name = "CPC_" + "_".join(str(part) for part in first["loc"]).upper()
+    return f"{name}={first.get('input')!r}: {first['msg']} ({exc.error_count()} problem(s) in the settings)"

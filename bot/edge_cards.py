@@ -1,8 +1,10 @@
 """What the bot sends: card and message activities, and the invoke responses to card actions (see :mod:`bot.edge`).
 
 Cards are plain JSON (what cards.render returns). The Agents SDK's Activity is a pydantic model whose
-attachment ``content`` is typed ``object``, so a card goes out as it is, without the per-node copy
-and serialization botbuilder and msrest did (the ``JsonCard`` work-around is gone with them).
+attachment ``content`` is typed ``object``, so a card goes out as it is, without msrest's node-by-node
+serialization (the ``JsonCard`` work-around for botbuilder is gone). One copy remains: the SDK's
+``TurnContext.send_activities`` deep-copies every outgoing activity, card and all (turn_context.py,
+1.9.0), hence :class:`SentCard`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,27 @@ ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 
 
+class SentCard(dict[str, Any]):
+    """An Adaptive Card on its way out, which copies as itself.
+
+    The SDK deep-copies each activity it sends; for a ``status`` card of a few hundred JSON nodes that
+    copy was the largest cost a card turn had over a text reply (tests/unit/test_edge_cards.py shows
+    the copy). Each card is built afresh for one send and nothing changes it afterwards, so the copy
+    can share it. It is still a dict: pydantic writes it out as one.
+    """
+
+    def __copy__(self) -> SentCard:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SentCard:
+        return self
+
+
 def card_activity(card: Mapping[str, Any]) -> Activity:
     """A message activity carrying one Adaptive Card."""
     return Activity(
         type=ActivityTypes.message,
-        attachments=[Attachment(content_type=ADAPTIVE_CARD_CONTENT_TYPE, content=dict(card))],
+        attachments=[Attachment(content_type=ADAPTIVE_CARD_CONTENT_TYPE, content=SentCard(card))],
     )
 
 
@@ -53,7 +71,7 @@ def to_activity(activity: Activity | Mapping[str, Any]) -> Activity:
 def adaptive_card_response(card: Mapping[str, Any]) -> AdaptiveCardInvokeResponse:
     """The answer to an ``adaptiveCard/action`` that replaces the card in place (what an
     ``action_execute`` handler returns)."""
-    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD_CONTENT_TYPE, value=dict(card))
+    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD_CONTENT_TYPE, value=SentCard(card))
 
 
 def message_response(text: str) -> AdaptiveCardInvokeResponse:

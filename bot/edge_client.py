@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector
+from microsoft_agents.activity import Activity, ResourceResponse
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 from microsoft_agents.hosting.core.connector import ConnectorClientBase, UserTokenClientBase
@@ -62,6 +63,23 @@ class _EncodedConversations(ConversationsOperations):
 
     def _normalize_conversation_id(self, conversation_id: str, activity: Any = None) -> str:
         return quote(super()._normalize_conversation_id(conversation_id, activity), safe=_ID_SAFE)
+
+    async def send_to_conversation(self, conversation_id: str, body: Activity) -> ResourceResponse:
+        """The SDK's ``send_activities`` sets ``activity.id = None`` before every send, and the body is
+        written with ``exclude_unset``, so a proactive message carried ``"id": null``, which the Agents
+        Playground refuses with 400 (checked with 1.9.0 and Playground 0.2.28). The id is the
+        channel's to give: it is left out."""
+        return await super().send_to_conversation(conversation_id, _without_null_id(body))
+
+    async def reply_to_activity(self, conversation_id: str, activity_id: str, body: Activity) -> ResourceResponse:
+        return await super().reply_to_activity(conversation_id, activity_id, _without_null_id(body))
+
+
+def _without_null_id(body: Activity) -> Activity:
+    if body.id is None and "id" in body.model_fields_set:
+        body = body.model_copy()
+        body.model_fields_set.discard("id")
+    return body
 
 
 class _TeamsClient(TeamsConnectorClient):

@@ -73,12 +73,14 @@ PANEL_VERBS = ("panel.replace", "panel.slots", "panel.reschedule")
 
 
 class ChallengeBot:
-    def __init__(self, casework: Casework, delivery: Delivery, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, casework: Casework, delivery: Delivery, now: Callable[[], datetime], home_tenant: str | None = None
+    ) -> None:
         self.casework = casework
         self.delivery = delivery
         self.now = now
         self._refs: dict[str, tuple[str, str, str]] = {}
-        self.identities = Identities(casework.store)
+        self.identities = Identities(casework, home_tenant)
         self.turns = Turns(casework, now)
         # Panel booking (casework.booking.Booker), wired by the composition root when available.
         self.booker: Any = None
@@ -90,12 +92,15 @@ class ChallengeBot:
     # ------------------------------------------------------------------ identity
 
     async def _person(self, turn_context: edge.TurnContext) -> Person | None:
-        """By Entra object id, then by the Teams roster's email (GET .../members/{id})."""
-        frm = turn_context.activity.from_property
+        """By (tenant, Entra object id); the Teams roster's email (GET .../members/{id}) may link an
+        account once, in the home tenant (casework.commands.identity)."""
+        activity = turn_context.activity
+        frm = activity.from_property
         if frm is None:
             return None
         email_of = functools.partial(edge.member_email, turn_context)
-        return await self.identities.resolve(getattr(frm, "aad_object_id", None), frm.id, email_of)
+        object_id = getattr(frm, "aad_object_id", None)
+        return await self.identities.resolve(edge.tenant_id(activity), object_id, frm.id, email_of)
 
     async def on_turn(self, turn_context: edge.TurnContext) -> None:
         """The turn as the adapter runs it: the SDK application's routes."""

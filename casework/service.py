@@ -14,6 +14,7 @@ from casework.commands.complaint import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS
 from casework.commands.corrections import CorrectionCommands
 from casework.commands.dissent import MAX_TEXT, MIN_REASON, DissentCommands
 from casework.commands.duty import DutyCommands
+from casework.commands.identity import IdentityCommands
 from casework.commands.meetings import MeetingCommands
 from casework.commands.privacy import PrivacyCommands
 from casework.commands.registry import RegistryCommands
@@ -30,6 +31,7 @@ class Casework(
     CorrectionCommands,
     DutyCommands,
     RegistryCommands,
+    IdentityCommands,
     PrivacyCommands,
     CaseQueries,
 ):

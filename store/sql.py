@@ -18,6 +18,7 @@ from store.case_records import CaseRecordRepository
 from store.conferences import ConferenceRepository
 from store.engine import SUPPORTED_BACKENDS, configured_by_us, make_engine
 from store.free_texts import FreeTextRepository
+from store.identities import IdentityRepository
 from store.migrate import upgrade
 from store.notices import NoticeRepository
 from store.people import PeopleRepository
@@ -28,6 +29,7 @@ from store.sessions import SqlUnitOfWork, Transactions
 
 class SqlStore(
     PeopleRepository,
+    IdentityRepository,
     ConferenceRepository,
     CaseRecordRepository,
     AuditRepository,

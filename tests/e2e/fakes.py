@@ -326,6 +326,10 @@ class FakeTeamsChannel(ThreadedServer):
         body: Any,
     ) -> tuple[int, Any, str | None]:
         if kind in ("send", "reply"):
+            if isinstance(body, dict) and any(body.get(k, "") is None for k in ("id", "type", "conversation")):
+                # As the Agents Playground answers a send carrying "id": null (seen with 0.2.28); the
+                # SDK 1.9.0 sets activity.id = None before every send, which pydantic then writes out.
+                return 400, {"error": {"code": "BadArgument", "message": "Invalid input"}}, None
             new_id = self._new_id("activity")
             return 200, {"id": new_id}, new_id
         if kind == "update":

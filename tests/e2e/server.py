@@ -66,8 +66,7 @@ class BotServer:
             app_password="secret" if self.app_id else "",
             app_type="MultiTenant",
             host="127.0.0.1",
-            **self._auth_extra(),
-            **self.extra,
+            **{**self._auth_extra(), **self.extra},
         )
 
     def _auth_extra(self) -> dict[str, Any]:

@@ -57,6 +57,10 @@ def seed(store: SqlStore) -> None:
         )
     )
     store.record_event(CaseEvent("CPC-123", "conference_held", held, "test"))
+    # People who have used the bot before: their accounts are linked (a first turn's link is a
+    # stored change of its own, tested in tests/integration/test_identity_links.py).
+    for person_id in ("oid-pc", "oid-chair", "oid-hos"):
+        store.link_identity("tenant-1", person_id, person_id, held, "object-id")
 
 
 def test_tokens_are_validated_by_the_real_server(

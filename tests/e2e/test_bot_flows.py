@@ -236,7 +236,8 @@ def test_a_name_typed_as_a_reference_is_refused_in_a_short_reply(
         say(server, channel, "oid-pc", typed)
         assert texts_to(channel, "a:oid-pc")[-1] == refused, typed
     assert server.store is not None
-    assert [e.action for e in server.store.audit_entries()] == []
+    # The only entry: the account linked on its first turn (an identity, no case action).
+    assert [e.action for e in server.store.audit_entries()] == ["identity.linked"]
     assert server.store.dissents_for("CPC-123") == []
 
 

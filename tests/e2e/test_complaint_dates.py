@@ -64,6 +64,9 @@ def start_server(tmp_path: Path, now: str) -> BotServer:
     assert store is not None
     for oid, (_uid, email, agency) in PEOPLE.items():
         store.upsert_person(Person(oid, email, oid, agency, "oid-lm" if oid == "oid-chair" else None))
+        # Accounts that have used the bot before: a first turn's link would be a change of its own
+        # (tests/integration/test_identity_links.py), and these tests count changes.
+        store.link_identity("tenant-1", oid, oid, srv.clock(), "object-id")
     store.grant_role(RoleGrant("oid-admin", "admin", "*"))
     return srv
 

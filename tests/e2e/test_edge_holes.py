@@ -21,6 +21,7 @@ from casework.records import Attendee, CaseEvent, Conference, Person
 from store.sql import SqlStore
 from tests.e2e import fakes
 from tests.e2e.server import BotServer, Clock
+from tests.e2e.test_bot_flows import texts_to
 
 APP_ID = "00000000-0000-0000-0000-0000000ba7e5"
 REF = "CPC-321"
@@ -105,6 +106,47 @@ def test_another_tenant_with_a_valid_channel_token_is_refused_and_nothing_is_sto
     assert r.status == 403
     assert stored(secured.store) == before
     assert channel.requests() == []  # no roster lookup, no reply: the turn never ran
+
+
+def test_an_allowed_partner_tenant_claiming_the_chairs_email_is_nobody(
+    tmp_path: Path, channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer
+) -> None:
+    """The other half of the tenant hole: a tenant the authority allows (a partner agency), whose
+    roster gives the chair's email and whose account reuses the professional's object id. People are
+    found by (tenant, object id) and the email links only in the home tenant: the turn is nobody's."""
+    channel.add_member("29:intruder", "oid-intruder", "chair@example.org", "Not The Chair")
+    srv = BotServer(
+        tmp_path,
+        Clock("2026-12-17T16:00"),
+        app_id=APP_ID,
+        token_source=fakes.FixedTokenSource(),
+        extra={
+            "openid_metadata_url": openid.metadata_url,
+            "token_issuer": fakes.BOT_FRAMEWORK_ISSUER,
+            "app_tenant_id": "tenant-1",
+            "allowed_tenants": "tenant-1,t-partner",
+        },
+    )
+    with srv:
+        assert srv.store is not None
+        seed(srv.store)
+        before = stored(srv.store)
+        token = openid.bearer(APP_ID, serviceurl=channel.service_url)
+        for user_id, object_id in (("29:intruder", "oid-intruder"), ("29:pc", "oid-pc")):
+            activity = fakes.message(
+                f"dissent {REF} the threshold was not met",
+                f"a:{object_id}",
+                user_id,
+                object_id,
+                channel.service_url,
+                tenant_id="t-partner",
+            )
+            assert srv.post(activity, headers={"Authorization": token}).status in (200, 201)
+            (reply,) = texts_to(channel, f"a:{object_id}")[-1:]
+            assert "registered" in reply, reply
+        assert stored(srv.store) == before
+        assert srv.store.identity_of("oid-chair") is None
+        assert srv.store.identity_of("oid-pc") is None
 
 
 def test_a_deeply_nested_body_is_400_without_a_traceback(

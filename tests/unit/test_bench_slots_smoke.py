@@ -19,3 +19,4 @@ def test_slot_benchmark_runs_small_and_matches_the_reference() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.count("same slots as the reference: True") == 2
     assert "ratio reference/ours" in res.stdout
+    assert res.stdout.count("2 interleaved rounds, medians") == 2  # medians on both sides, same runs

@@ -47,6 +47,19 @@ def test_add_and_subtract_match_naive_walk(d: date, n: int, nation: str) -> None
     assert cal.subtract_working_days(d, n) == naive_sub(d, n, nation)
 
 
+def test_every_day_of_the_years_is_classed_as_holidays_says() -> None:
+    # The precomputed counts must not drift by a day anywhere, the first and last days included.
+    for nation in ("ENG", "SCT", "NIR"):
+        cal = calendar_for(nation)
+        d, end = date(2000, 1, 1), date(2075, 12, 31)
+        while d <= end:
+            assert cal.is_working_day(d) == (d.weekday() < 5 and d not in _BANK[nation]), (nation, d)
+            d += timedelta(days=1)
+    assert calendar_for("ENG").subtract_working_days(date(2000, 1, 5), 1) == date(2000, 1, 4)
+    with pytest.raises(CalendarRangeError):
+        calendar_for("ENG").subtract_working_days(date(2000, 1, 4), 1)
+
+
 def test_closure_days_are_skipped_and_named() -> None:
     closures = frozenset({date(2026, 12, 24), date(2026, 12, 31)})
     cal = WorkingCalendar("ENG", closures)

@@ -1,0 +1,40 @@
+// Types commands into the Microsoft 365 Agents Playground and saves what it renders, at a phone's
+// width (400 px) and a desktop's (1280 px), so that cards are looked at as users see them.
+// Usage: node screenshots.mjs <playground url> <out dir> "<command>|<command>|..." [button label]
+// A step "click:<label>" presses the last card button with that label (Action.Execute).
+import { chromium } from 'playwright-core';
+
+const [url, out, script] = process.argv.slice(2);
+const steps = script.split('|');
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+let failed = false;
+for (const [width, height] of [[1280, 1000], [400, 860]]) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  await page.goto(url, { waitUntil: 'networkidle' });
+  await page.waitForTimeout(2000);
+  // The Playground's log panel covers a phone-width chat: close it (its log is still read below).
+  const panel = page.getByText('Log Panel', { exact: true });
+  if (width < 800 && await panel.count()) {
+    await panel.locator('xpath=..').getByRole('button').last().click({ force: true }).catch(() => {});
+  }
+  for (const [i, step] of steps.entries()) {
+    if (step.startsWith('click:')) {
+      const label = step.slice('click:'.length);
+      await page.getByRole('button', { name: label }).last().click({ force: true });
+    } else {
+      await page.locator('[role="textbox"][contenteditable="true"]').first().focus();
+      await page.keyboard.type(step);
+      await page.keyboard.press('Enter');
+    }
+    await page.waitForTimeout(3000);
+    const name = `${String(i + 1).padStart(2, '0')}-${step.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 40)}-${width}.png`;
+    await page.screenshot({ path: `${out}/${name}` });
+  }
+  const log = await page.locator('body').innerText();
+  // The Playground's log panel lists every exchange with its HTTP status: a 4xx/5xx is a failure.
+  const bad = log.match(/(message|invoke|conversationUpdate|installationUpdate) [45]\d\d/g);
+  if (bad) { console.error(`${width}px: ${bad.join(', ')}`); failed = true; }
+  await page.close();
+}
+await browser.close();
+process.exit(failed ? 1 : 0);

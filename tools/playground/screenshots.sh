@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make screenshots: the bot (cpc serve on a fresh SQLite database with the demo case), the Agents
+# Playground, and headless Chromium typing into it; the PNGs land in var/screenshots/.
+# Needs Node.js, npm and Debian's chromium (apt-get install chromium); kept out of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd ../.. && pwd)
+out="$root/var/screenshots"
+work=$(mktemp -d)
+mkdir -p "$out"
+[ -d node_modules ] || npm install --no-audit --no-fund --silent
+export CPC_DATABASE_URL="sqlite:///$work/cpc.sqlite3" CPC_OUTBOX_DIR="$work/outbox" CPC_PORT="${CPC_PORT:-3978}"
+ref=$(cd "$work" && "$root/.venv/bin/cpc" demo | grep -o 'CPC-[0-9]*' | head -1)
+(cd "$work" && exec "$root/.venv/bin/cpc" serve >"$work/serve.log" 2>&1) &
+serve=$!
+node_modules/.bin/agentsplayground -e "http://127.0.0.1:$CPC_PORT/api/messages" -c msteams -p 56150 >"$work/playground.log" 2>&1 &
+playground=$!
+trap 'kill $serve $playground 2>/dev/null || true' EXIT
+for _ in $(seq 60); do
+  curl -sf "http://127.0.0.1:$CPC_PORT/healthz" >/dev/null && curl -sf http://127.0.0.1:56150 >/dev/null && break
+  sleep 1
+done
+node screenshots.mjs http://127.0.0.1:56150 "$out" \
+  "help|status $ref|dissent $ref the plan does not address neglect|deadlines|click:Record the dissent"
+echo "screenshots in $out"
