@@ -25,6 +25,7 @@ from casework.citations import cite_text
 from casework.clock import parse_time
 from casework.records import Attendee, Conference, Person
 from casework.service import Casework
+from store import audit_log
 from store.sql import SqlStore, open_store
 
 REF = "CPC-123"
@@ -275,3 +276,19 @@ def test_export_of_an_unknown_case_is_refused(db: SqlStore, capsys: pytest.Captu
 def test_what_the_core_font_cannot_print_is_printed_plainly(text: str, printed: str) -> None:
     assert plain(text) == printed
     printed.encode("latin-1")
+
+
+def test_the_export_reads_the_log_in_pages_and_writes_the_same_bundle(
+    db: SqlStore, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export verifies the whole log as ``cpc audit verify`` does, a page at a time: with pages of
+    two entries its JSON is byte for byte the one written with the default page."""
+    build_case(db)
+    whole, paged = tmp_path / "whole", tmp_path / "paged"
+    assert cpc(capsys, "case", "export", REF, "--out", str(whole))[0] == 0
+    monkeypatch.setattr(audit_log, "AUDIT_PAGE", 2)
+    assert cpc(capsys, "case", "export", REF, "--out", str(paged))[0] == 0
+    name = f"{REF}-case-bundle.json"
+    assert len(db.audit_entries()) > 2
+    assert (paged / name).read_bytes() == (whole / name).read_bytes()
+    assert '"intact": true' in (paged / name).read_text(encoding="utf-8")
