@@ -20,6 +20,7 @@ from store.engine import SUPPORTED_BACKENDS, configured_by_us, make_engine
 from store.free_texts import FreeTextRepository
 from store.migrate import upgrade
 from store.notices import NoticeRepository
+from store.open_cases import OpenCaseRepository
 from store.people import PeopleRepository
 from store.reminders import ReminderRepository
 from store.rows import ALL_AREAS
@@ -29,6 +30,7 @@ from store.sessions import SqlUnitOfWork, Transactions
 class SqlStore(
     PeopleRepository,
     ConferenceRepository,
+    OpenCaseRepository,
     CaseRecordRepository,
     AuditRepository,
     FreeTextRepository,
