@@ -19,6 +19,7 @@ from casework.permissions import (
 )
 from casework.records import (
     AuditEntry,
+    CaseFile,
     Conference,
     Dissent,
 )
@@ -45,49 +46,55 @@ class CaseQueries(CaseworkBase):
         roles_in = self.store.roles_in_areas(actor, self.areas)
         with_roles = sorted(a for a, held in roles_in.items() if held)
         references = sorted(set(self.store.open_cases_of(actor)) | set(self.store.open_cases_in(with_roles)))
+        cases = [c for c in self.store.load_cases(references) if c.conference.area in self.areas]
+        return self.soonest([self.dues_in(actor, case, roles_in[case.conference.area]) for case in cases])
+
+    def soonest(self, per_case: Sequence[tuple[list[Due], list[Due]]]) -> list[Due]:
+        """Duties soonest first, then rights soonest first (undated last), from each case's in turn."""
+        far = datetime.max.replace(tzinfo=self.now().tzinfo)
+        duties = sorted((d for case_duties, _ in per_case for d in case_duties), key=lambda x: x.deadline.due or far)
+        rights = sorted((r for _, case_rights in per_case for r in case_rights), key=lambda x: x.deadline.due or far)
+        return duties + rights
+
+    def dues_in(self, actor: str, case: CaseFile, area_roles: set[str]) -> tuple[list[Due], list[Due]]:
+        """The person's duties and the rights they see in one case, given their roles in its area."""
+        conference = case.conference
+        area = self.area_of(conference)
+        roles = set(area_roles)
+        attendee = is_attendee(actor, conference)
+        if conference.chair_id == actor:
+            roles.add("chair")
+        if attendee:
+            roles.add("professional")
         duties: list[Due] = []
         rights: list[Due] = []
-        for case in self.store.load_cases(references):
-            conference = case.conference
-            area = self.areas.get(conference.area)
-            if area is None:
-                continue
-            roles = set(roles_in[conference.area])
-            attendee = is_attendee(actor, conference)
-            if conference.chair_id == actor:
-                roles.add("chair")
-            if attendee:
-                roles.add("professional")
-            if not roles:
-                continue
-            for tl in self._work_timelines(case, self._view(case).timelines):
-                for d in tl.deadlines:
-                    if not d.applicable:
-                        continue
-                    rule = d.rule
-                    if rule.kind == "flag":  # how long a conference lasted: shown on the timeline, nobody's work
-                        continue
-                    if rule.kind == "duty":
-                        if d.status in ("pending", "missed") and rule.responsible in roles:
-                            duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))
-                        continue
-                    if d.status != "pending" or rule.responsible not in roles or rule.responsible == "professional":
-                        continue
-                    holder = right_holder(rule, attendee)
-                    if holder is not None:
-                        rights.append(Due(conference.reference, d, "right", holder.label, purpose(area, rule)))
-            if attendee and actor not in self._rights_used(case):
-                # The person's own right to dissent, as it stands for them (another's dissent does not use it).
-                for tl in self.rights_timelines(case):
-                    rights.extend(
-                        Due(conference.reference, d, "right", "you", purpose(area, d.rule))
-                        for d in tl.deadlines
-                        if d.applicable and d.status == "pending"
-                    )
-        far = datetime.max.replace(tzinfo=self.now().tzinfo)
-        duties.sort(key=lambda x: x.deadline.due or far)
-        rights.sort(key=lambda x: x.deadline.due or far)
-        return duties + rights
+        if not roles:
+            return duties, rights
+        for tl in self._work_timelines(case, self._view(case).timelines):
+            for d in tl.deadlines:
+                if not d.applicable:
+                    continue
+                rule = d.rule
+                if rule.kind == "flag":  # how long a conference lasted: shown on the timeline, nobody's work
+                    continue
+                if rule.kind == "duty":
+                    if d.status in ("pending", "missed") and rule.responsible in roles:
+                        duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))
+                    continue
+                if d.status != "pending" or rule.responsible not in roles or rule.responsible == "professional":
+                    continue
+                holder = right_holder(rule, attendee)
+                if holder is not None:
+                    rights.append(Due(conference.reference, d, "right", holder.label, purpose(area, rule)))
+        if attendee and actor not in self._rights_used(case):
+            # The person's own right to dissent, as it stands for them (another's dissent does not use it).
+            for tl in self.rights_timelines(case):
+                rights.extend(
+                    Due(conference.reference, d, "right", "you", purpose(area, d.rule))
+                    for d in tl.deadlines
+                    if d.applicable and d.status == "pending"
+                )
+        return duties, rights
 
     def audit_trail(self, actor: str, reference: str) -> Sequence[AuditEntry]:
         conference = self.conference(reference)
