@@ -42,6 +42,20 @@ def unreachable(url: str) -> str | None:
     return None
 
 
+def analyze(store: SqlStore) -> None:
+    """Statistics for the planner after a bulk fill (PostgreSQL also vacuums), as a store in use has."""
+    if store.engine.dialect.name == "postgresql":
+        raw = store.engine.raw_connection()
+        try:
+            raw.set_autocommit(True)
+            raw.cursor().execute("VACUUM ANALYZE")
+        finally:
+            raw.close()
+        return
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 @contextmanager
 def fresh_store(backend: str, pg_url: str | None = None) -> Iterator[SqlStore]:
     """A migrated, empty store on ``postgresql`` (a new schema) or ``sqlite`` (a new file), dropped after."""

@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import insert, update
 
 from app.procedures import load_catalogue
-from bench.backends import fresh_store, postgres_url, unreachable
+from bench.backends import analyze, fresh_store, postgres_url, unreachable
 from casework.service import Casework
 from scheduler.digest import build_digest, previous_digest, render_digest
 from store.models import (
@@ -180,16 +180,7 @@ def fill(store: SqlStore, cases: int) -> Filled:
         ):
             if rows:
                 conn.execute(insert(model), rows)
-    if store.engine.dialect.name == "postgresql":
-        raw = store.engine.raw_connection()
-        try:
-            raw.set_autocommit(True)
-            raw.cursor().execute("VACUUM ANALYZE")
-        finally:
-            raw.close()
-    else:
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    analyze(store)
     return shape
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import select, text, update
 
-from bench.backends import fresh_store, postgres_url, unreachable
+from bench.backends import analyze, fresh_store, postgres_url, unreachable
 from store.rows import REMINDERS
 from store.sql import SqlStore
 
@@ -102,16 +102,7 @@ def seed(store: SqlStore, total: int, due: int) -> float:
         conn.execute(text(_sql(_REMINDER_SELECT, dialect, total)), {"now": now, "due": due})
         conn.execute(text(_sql(_NOTICE_SELECT, dialect, max(total // 10, 1))), {"now": now, "due": due})
         conn.execute(text(_sql(_PEOPLE_SELECT, dialect, PEOPLE)), {"now": now, "due": due})
-    if dialect == "postgresql":
-        raw = engine.raw_connection()
-        try:
-            raw.set_autocommit(True)
-            raw.cursor().execute("VACUUM ANALYZE")
-        finally:
-            raw.close()
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    analyze(store)
     return time.perf_counter() - started
 
 
