@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Update, or_, select, update
+from sqlalchemy import Select, Update, false, or_, select, true, update
 
 from casework.records import CaseFile, Person
 from store.base import Repository
@@ -60,7 +60,7 @@ def reopen_statement(reference: Any) -> Update:
     changes a case's record runs it in its own transaction."""
     return (
         update(ConferenceRow)
-        .where(ConferenceRow.reference == reference, ConferenceRow.is_open.is_(False))
+        .where(ConferenceRow.reference == reference, ConferenceRow.is_open == false())
         .values(is_open=True)
     )
 
@@ -71,7 +71,11 @@ class OpenCaseRepository(Repository):
     def set_case_open(self, reference: str, is_open: bool) -> None:
         """Record casework's judgement (casework.openness), made just after reading the whole case."""
         with self._write() as s:
-            s.execute(update(ConferenceRow).where(ConferenceRow.reference == reference).values(is_open=is_open))
+            # Matching no row when unchanged: a transaction that writes nothing costs PostgreSQL no flush.
+            changed = ConferenceRow.is_open != is_open
+            s.execute(
+                update(ConferenceRow).where(ConferenceRow.reference == reference, changed).values(is_open=is_open)
+            )
 
     def open_cases_of(self, person_id: str) -> list[str]:
         """Open cases the person chairs or attended, by reference (the chair and attendee indexes)."""
@@ -79,7 +83,7 @@ class OpenCaseRepository(Repository):
         query = (
             select(_conferences.reference)
             .where(
-                _conferences.is_open.is_(True),
+                _conferences.is_open == true(),
                 or_(_conferences.chair_id == person_id, _conferences.reference.in_(attended)),
             )
             .order_by(_conferences.reference)
@@ -89,7 +93,7 @@ class OpenCaseRepository(Repository):
 
     def open_cases_in(self, areas: Sequence[str] | None = None) -> list[str]:
         """Open cases of these areas (every area for None), by reference (the open-state index)."""
-        query = select(_conferences.reference).where(_conferences.is_open.is_(True))
+        query = select(_conferences.reference).where(_conferences.is_open == true())
         if areas is not None:
             if not areas:
                 return []
