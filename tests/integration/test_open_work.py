@@ -184,3 +184,24 @@ def test_every_change_to_a_case_marks_it_open_again(world: tuple[Casework, SqlSt
         assert dissent.id is not None
         assert store.transition_dissent(dissent.id, ("not_upheld",), "upheld")
     assert ref in store.open_cases_in()
+
+
+def test_the_bulk_reads_equal_the_one_at_a_time_reads(world: tuple[Casework, SqlStore, Clock]) -> None:
+    _cw, store, _clock = world
+    references = [c.reference for c in store.list_conferences()]
+    assert store.load_cases([*reversed(references), "CPC-404"]) == [store.load_case(r) for r in reversed(references)]
+    for area in (*AREAS, "atlantis"):
+        holders = store.role_holders(area)
+        for role in ("head_of_safeguarding", "complaints_manager", "chair"):
+            assert holders.get(role, []) == store.people_with_role(role, area)
+        assert store.roles_in_areas("hos", [area]) == {area: store.roles_of("hos", area)}
+    assert store.people_by_ids(["pc", "nobody", "cm"]) == {"pc": store.get_person("pc"), "cm": store.get_person("cm")}
+    # The open cases of a person: those they chair or attended, and only open ones.
+    store.set_case_open("CPC-003", False)  # chaired by chair1
+    store.set_case_open("CPC-002", False)  # attended by gp
+    chaired = {c.reference for c in store.list_conferences() if c.chair_id == "chair1"}
+    attended = {c.reference for c in store.list_conferences() if any(a.person_id == "gp" for a in c.attendees)}
+    open_now = set(store.open_cases_in())
+    assert set(store.open_cases_of("chair1")) == chaired & open_now
+    assert set(store.open_cases_of("gp")) == attended & open_now
+    assert "CPC-003" in chaired - open_now and "CPC-002" in attended - open_now
