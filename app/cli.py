@@ -291,7 +291,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     """One complaints digest on demand: to the outbox, or with --dry-run the HTML on stdout."""
     from app.settings import load_settings
     from graph.outbox import FileOutbox
-    from scheduler.digest import build_digest, previous_digest, render_digest
+    from scheduler.digest import CAP, build_digest, previous_digest, render_digest
     from store.sql import SqlStore
 
     to = args.to.strip()
@@ -319,7 +319,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     today = now.astimezone(LONDON).date()
     outbox = FileOutbox(settings.outbox_dir)
     for area in sorted(areas, key=lambda a: a.id):
-        digest = build_digest(store, area, now, previous_digest(area, today, at))
+        digest = build_digest(store, area, now, previous_digest(area, today, at), None if args.all else CAP)
         html, text = render_digest(digest)
         if args.dry_run:
             sys.stdout.write(html)
@@ -418,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("--to", required=True, metavar="EMAIL", help="the complaints manager's email")
     dg.add_argument("--area", help="one area (default: every area the person covers as complaints manager)")
     dg.add_argument("--dry-run", action="store_true", help="print the HTML to stdout instead of writing an email")
+    dg.add_argument("--all", action="store_true", help="every item of each list (the email shows the first 25)")
     dg.set_defaults(func=cmd_digest)
 
     mf = sub.add_parser("manifest", help="the Teams app package")

@@ -19,6 +19,7 @@ from casework.permissions import (
 )
 from casework.records import (
     AuditEntry,
+    CaseFile,
     Conference,
     Dissent,
 )
@@ -37,60 +38,63 @@ class CaseQueries(CaseworkBase):
         open is listed as open for its holder; one that closed unused is not listed at all. A flag (a
         conference longer than 004 8.9.10 allows) is nobody's to do and is not listed. A closed
         complaint's steps are not chased (000 §2, 001 5.7.10).
+
+        Only open cases can list anything (casework.openness), so only these are read (issue 12): the
+        open cases the person chairs or attended, and the open cases of the areas where they hold a
+        role (their grants read once, for every area), loaded together in a few statements.
         """
+        roles_in = self.store.roles_in_areas(actor, self.areas)
+        with_roles = sorted(a for a, held in roles_in.items() if held)
+        references = sorted(set(self.store.open_cases_of(actor)) | set(self.store.open_cases_in(with_roles)))
+        cases = [c for c in self.store.load_cases(references) if c.conference.area in self.areas]
+        return self.soonest([self.dues_in(actor, case, roles_in[case.conference.area]) for case in cases])
+
+    def soonest(self, per_case: Sequence[tuple[list[Due], list[Due]]]) -> list[Due]:
+        """Duties soonest first, then rights soonest first (undated last), from each case's in turn."""
+        far = datetime.max.replace(tzinfo=self.now().tzinfo)
+        duties = sorted((d for case_duties, _ in per_case for d in case_duties), key=lambda x: x.deadline.due or far)
+        rights = sorted((r for _, case_rights in per_case for r in case_rights), key=lambda x: x.deadline.due or far)
+        return duties + rights
+
+    def dues_in(self, actor: str, case: CaseFile, area_roles: set[str]) -> tuple[list[Due], list[Due]]:
+        """The person's duties and the rights they see in one case, given their roles in its area."""
+        conference = case.conference
+        area = self.area_of(conference)
+        roles = set(area_roles)
+        attendee = is_attendee(actor, conference)
+        if conference.chair_id == actor:
+            roles.add("chair")
+        if attendee:
+            roles.add("professional")
         duties: list[Due] = []
         rights: list[Due] = []
-        for conference in self.store.list_conferences():
-            area = self.areas.get(conference.area)
-            if area is None:
-                continue
-            roles = self.roles(actor, conference.area)
-            attendee = is_attendee(actor, conference)
-            if conference.chair_id == actor:
-                roles = roles | {"chair"}
-            if attendee:
-                roles = roles | {"professional"}
-            if not roles:
-                continue
-            case = self.store.load_case(conference.reference)
-            if case is None:
-                continue
-            complaint_open = any(not c.stage.startswith("closed") for c in case.complaints)
-            timelines = list(self._view(case).timelines)
-            if not case.complaints and "complaint" in area.processes:
-                # No complaint yet: the family's right to make one may still be open (its window).
-                timelines.append(self._timeline(area, "complaint", case.events))
-                complaint_open = True
-            for tl in timelines:
-                if tl.process == "complaint" and not complaint_open:
+        if not roles:
+            return duties, rights
+        for tl in self._work_timelines(case, self._view(case).timelines):
+            for d in tl.deadlines:
+                if not d.applicable:
                     continue
-                for d in tl.deadlines:
-                    if not d.applicable:
-                        continue
-                    rule = d.rule
-                    if rule.kind == "flag":  # how long a conference lasted: shown on the timeline, nobody's work
-                        continue
-                    if rule.kind == "duty":
-                        if d.status in ("pending", "missed") and rule.responsible in roles:
-                            duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))
-                        continue
-                    if d.status != "pending" or rule.responsible not in roles or rule.responsible == "professional":
-                        continue
-                    holder = right_holder(rule, attendee)
-                    if holder is not None:
-                        rights.append(Due(conference.reference, d, "right", holder.label, purpose(area, rule)))
-            if attendee and actor not in self._rights_used(case):
-                # The person's own right to dissent, as it stands for them (another's dissent does not use it).
-                for tl in self.rights_timelines(case):
-                    rights.extend(
-                        Due(conference.reference, d, "right", "you", purpose(area, d.rule))
-                        for d in tl.deadlines
-                        if d.applicable and d.status == "pending"
-                    )
-        far = datetime.max.replace(tzinfo=self.now().tzinfo)
-        duties.sort(key=lambda x: x.deadline.due or far)
-        rights.sort(key=lambda x: x.deadline.due or far)
-        return duties + rights
+                rule = d.rule
+                if rule.kind == "flag":  # how long a conference lasted: shown on the timeline, nobody's work
+                    continue
+                if rule.kind == "duty":
+                    if d.status in ("pending", "missed") and rule.responsible in roles:
+                        duties.append(Due(conference.reference, d, "duty", "", purpose(area, rule)))
+                    continue
+                if d.status != "pending" or rule.responsible not in roles or rule.responsible == "professional":
+                    continue
+                holder = right_holder(rule, attendee)
+                if holder is not None:
+                    rights.append(Due(conference.reference, d, "right", holder.label, purpose(area, rule)))
+        if attendee and actor not in self._rights_used(case):
+            # The person's own right to dissent, as it stands for them (another's dissent does not use it).
+            for tl in self.rights_timelines(case):
+                rights.extend(
+                    Due(conference.reference, d, "right", "you", purpose(area, d.rule))
+                    for d in tl.deadlines
+                    if d.applicable and d.status == "pending"
+                )
+        return duties, rights
 
     def audit_trail(self, actor: str, reference: str) -> Sequence[AuditEntry]:
         conference = self.conference(reference)

@@ -35,6 +35,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 STAGES = ("Stage 1", "Stage 2", "Panel")
 STAGE_COLOURS = {"Stage 1": "#2b6cb0", "Stage 2": "#b7791f", "Panel": "#9b2c2c"}
 HORIZON_WORKING_DAYS = 5
+# Items drawn per list; the rest are counted ("and 212 more"): the email stays small however many are
+# open. ``cpc digest --all`` draws every item.
+CAP = 25
+# How far back the on-time rates look for complaints: the 12 months, and six more for those received
+# before the year whose steps fell due in it.
+RATES_MONTHS = 18
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
@@ -90,6 +96,15 @@ class Digest:
     overdue: list[Item] = field(default_factory=list)
     closed: list[Item] = field(default_factory=list)
     rates: list[Rate] = field(default_factory=list)
+    cap: int | None = CAP
+
+    def shown(self, items: list[Item]) -> list[Item]:
+        """The items of a list that are drawn (the first ``cap``)."""
+        return items if self.cap is None else items[: self.cap]
+
+    def more(self, items: list[Item]) -> int:
+        """How many items of a list are counted but not drawn."""
+        return len(items) - len(self.shown(items))
 
     @property
     def subject(self) -> str:
@@ -109,50 +124,48 @@ def previous_digest(area: Area, today: date, at: time) -> datetime:
     return datetime.combine(area.calendar.subtract_working_days(today, 1), at, tzinfo=LONDON)
 
 
-def _who(
-    d: Deadline, case: CaseFile, people: Callable[[str], list[Person]], person: Callable[[str], Person | None]
-) -> str:
+def _who(d: Deadline, case: CaseFile, holders: Mapping[str, list[Person]], people: Mapping[str, Person]) -> str:
     role = d.rule.responsible
     found: list[Person] = []
     if role == "chair" and case.conference.chair_id:
-        p = person(case.conference.chair_id)
+        p = people.get(case.conference.chair_id)
         found = [p] if p else []
     elif role == "professional":
-        found = [p for a in case.conference.attendees if (p := person(a.person_id))]
+        found = [p for a in case.conference.attendees if (p := people.get(a.person_id))]
     else:
-        found = people(role)
+        found = holders.get(role, [])
     label = role.replace("_", " ")
     names = ", ".join(p.display_name or p.email for p in found[:3]) + (" and others" if len(found) > 3 else "")
     return f"{names} ({label})" if names else f"no {label} recorded"
 
 
-def build_digest(store: CaseStore, area: Area, now: datetime, since: datetime) -> Digest:
-    """The digest of one area as at ``now`` (reads the store; computes with casework timelines)."""
+def build_digest(store: CaseStore, area: Area, now: datetime, since: datetime, cap: int | None = CAP) -> Digest:
+    """The digest of one area as at ``now`` (reads the store; computes with casework timelines).
+
+    It reads only the complaints it can report (issue 12): those still open, those closed since the
+    last digest, and those received in the last :data:`RATES_MONTHS` months for the on-time rates
+    (a duty due in the last 12 months belongs to a complaint received in them or shortly before).
+    The cases are loaded together, and the people and role holders named once for the whole digest.
+    ``cap`` bounds each list as drawn (the counts stay whole); None draws every item.
+    """
     today = now.astimezone(LONDON).date()
-    digest = Digest(area.id, area.name, today, since)
+    digest = Digest(area.id, area.name, today, since, cap=cap)
+    if "complaint" not in area.processes:
+        digest.by_stage = [Bar(s, 0, 0, STAGE_COLOURS[s]) for s in STAGES]
+        return digest
     horizon = end_of_day(area.calendar.add_working_days(today, HORIZON_WORKING_DAYS))
     year_ago = datetime.combine(add_months(today, -12), time(0, 0), tzinfo=LONDON)
-    role_cache: dict[str, list[Person]] = {}
-    person_cache: dict[str, Person | None] = {}
-
-    def people(role: str) -> list[Person]:
-        if role not in role_cache:
-            role_cache[role] = store.people_with_role(role, area.id)
-        return role_cache[role]
-
-    def person(pid: str) -> Person | None:
-        if pid not in person_cache:
-            person_cache[pid] = store.get_person(pid)
-        return person_cache[pid]
-
+    received_since = datetime.combine(add_months(today, -RATES_MONTHS), time(0, 0), tzinfo=LONDON)
+    cases = store.load_cases(store.complaint_cases(area.id, since, received_since))
+    holders = store.role_holders(area.id)
+    people = store.people_by_ids(
+        pid for c in cases for pid in (c.conference.chair_id, *(a.person_id for a in c.conference.attendees)) if pid
+    )
     stage_counts = dict.fromkeys(STAGES, 0)
     tallies: dict[str, list[int]] = {}
     titles: dict[str, str] = {}
-    references = list(dict.fromkeys(c.reference for c in store.complaints_in_area(area.id)))
-    for reference in references:
-        case = store.load_case(reference)
-        if case is None or "complaint" not in area.processes:
-            continue
+    for case in cases:
+        reference = case.conference.reference
         timeline = evaluate(area, "complaint", [Event(e.name, e.at) for e in case.events], now)
         is_open = any(not c.stage.startswith("closed") for c in case.complaints)
         if is_open:
@@ -172,10 +185,10 @@ def build_digest(store: CaseStore, area: Area, now: datetime, since: datetime) -
             if not is_open or not d.applicable or d.due is None:
                 continue
             if d.status == "missed" and d.rule.kind == "duty":
-                who = _who(d, case, people, person)
+                who = _who(d, case, holders, people)
                 digest.overdue.append(Item(reference, d.title, when(d.due), who, cite(d.rule.source, area), d.due))
             elif d.status == "pending" and d.due <= horizon:
-                who = _who(d, case, people, person)
+                who = _who(d, case, holders, people)
                 digest.due_soon.append(Item(reference, d.title, when(d.due), who, cite(d.rule.source, area), d.due))
     digest.open_total = sum(stage_counts.values())
     biggest = max(stage_counts.values(), default=0) or 1

@@ -21,6 +21,7 @@ from store.models import (
     ComplaintRow,
     DissentRow,
 )
+from store.open_cases import reopen_statement
 from store.rows import (
     _aware,
     _check,
@@ -30,8 +31,13 @@ from store.rows import (
 )
 
 
+def _dissent_case(dissent_id: int) -> Any:
+    return select(DissentRow.reference).where(DissentRow.id == dissent_id).scalar_subquery()
+
+
 class CaseRecordRepository(Repository):
-    """Dissents, complaints and case events."""
+    """Dissents, complaints and case events. Every change also marks its case open again
+    (store.open_cases), in the same transaction, for casework to judge afresh."""
 
     def add_dissent(self, dissent: Dissent) -> Dissent:
         """Store a new dissent and return it with the id the database gave it."""
@@ -49,6 +55,7 @@ class CaseRecordRepository(Repository):
         with self._write() as s:
             s.add(row)
             s.flush()
+            s.execute(reopen_statement(dissent.reference))
             return _dissent(row)
 
     def dissents_for(self, reference: str) -> list[Dissent]:
@@ -75,7 +82,10 @@ class CaseRecordRepository(Repository):
             result = s.execute(
                 update(DissentRow).where(DissentRow.id == dissent_id, DissentRow.state.in_(expected)).values(**values)
             )
-            return bool(getattr(result, "rowcount", 0))
+            moved = bool(getattr(result, "rowcount", 0))
+            if moved:
+                s.execute(reopen_statement(_dissent_case(dissent_id)))
+            return moved
 
     def amend_dissent(self, dissent_id: int, reason: str) -> bool:
         """A new reason, only while the dissent is still ``raised`` (the chair has not recorded it)."""
@@ -85,7 +95,10 @@ class CaseRecordRepository(Repository):
                 .where(DissentRow.id == dissent_id, DissentRow.state == "raised")
                 .values(reason=reason)
             )
-            return bool(getattr(result, "rowcount", 0))
+            amended = bool(getattr(result, "rowcount", 0))
+            if amended:
+                s.execute(reopen_statement(_dissent_case(dissent_id)))
+            return amended
 
     def set_dissent_state(self, dissent_id: int, state: str) -> None:
         with self._write() as s:
@@ -93,6 +106,7 @@ class CaseRecordRepository(Repository):
             if row is None:
                 raise NotFound("dissent", dissent_id)
             row.state = state
+            s.execute(reopen_statement(row.reference))
 
     def add_complaint(self, complaint: Complaint) -> Complaint:
         """Store a new complaint; the complainant is a role (parent, child...), never a name."""
@@ -113,6 +127,7 @@ class CaseRecordRepository(Repository):
         with self._write() as s:
             s.add(row)
             s.flush()
+            s.execute(reopen_statement(complaint.reference))
             return _complaint(row)
 
     def complaints_for(self, reference: str) -> list[Complaint]:
@@ -125,6 +140,7 @@ class CaseRecordRepository(Repository):
             if row is None:
                 raise NotFound("complaint", complaint_id)
             row.stage = stage
+            s.execute(reopen_statement(row.reference))
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -138,6 +154,7 @@ class CaseRecordRepository(Repository):
         with self._write() as s:
             s.add(row)
             s.flush()
+            s.execute(reopen_statement(event.reference))
             return _event(row)
 
     def all_events_for(self, reference: str) -> list[CaseEvent]:
@@ -153,7 +170,11 @@ class CaseRecordRepository(Repository):
                 .where(CaseEventRow.id == event_id, CaseEventRow.withdrawn_at.is_(None))
                 .values(withdrawn_at=_aware(at, "withdrawn at"), withdrawn_by=by)
             )
-            return bool(getattr(result, "rowcount", 0))
+            withdrawn = bool(getattr(result, "rowcount", 0))
+            if withdrawn:
+                case = select(CaseEventRow.reference).where(CaseEventRow.id == event_id).scalar_subquery()
+                s.execute(reopen_statement(case))
+            return withdrawn
 
     def events_for(self, reference: str) -> list[CaseEvent]:
         """A case's events in time order (recording order breaks ties)."""

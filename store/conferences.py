@@ -21,6 +21,7 @@ from store.models import (
     AttendeeRow,
     ConferenceRow,
 )
+from store.open_cases import reopen_statement
 from store.rows import (
     _aware_or_none,
     _check,
@@ -132,6 +133,7 @@ class ConferenceRepository(Repository):
                     if a.person_id not in present:
                         present.add(a.person_id)
                         row.attendees.append(AttendeeRow(person_id=a.person_id, agency=a.agency))
+                row.is_open = True  # its dates or attendance changed: casework judges it afresh
         except IntegrityError as exc:
             raise AlreadyExists("meeting chat", conference.meeting_chat_id) from exc
         return self._require_conference(conference.reference)
@@ -147,6 +149,7 @@ class ConferenceRepository(Repository):
             if s.get(ConferenceRow, reference) is None:
                 raise NotFound("conference", reference)
             s.execute(stmt)
+            s.execute(reopen_statement(reference))
 
     def conference_for_chat(self, meeting_chat_id: str | None) -> Conference | None:
         """The conference linked to a meeting chat; None for no chat id (never ``IS NULL``: that would

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -99,9 +100,15 @@ class RoleGrantRow(Base):
 
 
 class ConferenceRow(Base):
-    """A child protection conference, known only by its case reference."""
+    """A child protection conference, known only by its case reference.
+
+    ``is_open`` is False only once casework has judged that nothing is left to do on the case
+    (casework.openness) and nothing has changed since: every change to its record sets it again, so
+    ``deadlines`` and the replan can read open cases alone (migration 0011).
+    """
 
     __tablename__ = "conferences"
+    __table_args__ = (Index(None, "is_open", "area"), Index(None, "chair_id"))
 
     reference: Mapped[str] = mapped_column(String(), primary_key=True)
     area: Mapped[str] = mapped_column(String())
@@ -111,6 +118,7 @@ class ConferenceRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     chair_id: Mapped[str | None] = mapped_column(String())
     meeting_chat_id: Mapped[str | None] = mapped_column(String(), unique=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     attendees: Mapped[list[AttendeeRow]] = relationship(
         order_by="AttendeeRow.id", cascade="all, delete-orphan", lazy="selectin"
@@ -162,7 +170,12 @@ class ComplaintRow(Base):
 
     __tablename__ = "complaints"
     # One complaint per case, day received and complainant, unless a second is confirmed (``repeat``).
-    __table_args__ = (UniqueConstraint("reference", "received_at", "complainant_role", "repeat"),)
+    # The digest reads an area's complaints by stage and by when received (migration 0011).
+    __table_args__ = (
+        UniqueConstraint("reference", "received_at", "complainant_role", "repeat"),
+        Index(None, "area", "stage"),
+        Index(None, "area", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(), index=True)
@@ -195,6 +208,8 @@ class CaseEventRow(Base):
     """Something that happened to a case, from which timelines are computed."""
 
     __tablename__ = "case_events"
+    # The digest finds the cases closed since the last one by event name and time (migration 0011).
+    __table_args__ = (Index(None, "name", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(), index=True)

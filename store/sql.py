@@ -21,6 +21,7 @@ from store.free_texts import FreeTextRepository
 from store.identities import IdentityRepository
 from store.migrate import upgrade
 from store.notices import NoticeRepository
+from store.open_cases import OpenCaseRepository
 from store.people import PeopleRepository
 from store.reminders import ReminderRepository
 from store.rows import ALL_AREAS
@@ -31,6 +32,7 @@ class SqlStore(
     PeopleRepository,
     IdentityRepository,
     ConferenceRepository,
+    OpenCaseRepository,
     CaseRecordRepository,
     AuditRepository,
     FreeTextRepository,

@@ -14,6 +14,7 @@ from casework.errors import (
     UnknownPerson,
 )
 from casework.events import Event
+from casework.openness import has_open_work
 from casework.packs import Area, typed_reference
 from casework.permissions import (
     may_view,
@@ -31,6 +32,10 @@ from casework.reminders import Recipients, plan_case, roles_needed
 from casework.results import CaseView
 from casework.rules import Rule
 from casework.timeline import Timeline, evaluate
+
+# Cases loaded, and their plans written, per transaction by the morning replan: a few reads per
+# batch, bounded memory, and a write lock held for a fraction of a second at a time.
+REPLAN_BATCH = 100
 
 
 @dataclass
@@ -123,13 +128,29 @@ class CaseworkBase:
     # ------------------------------------------------------------------ reminders (ARCHITECTURE: Flows 4)
 
     def replan_open_cases(self) -> int:
-        """Replan every case once (the scheduler does this each working morning), so that a duty left
-        unmet keeps its overdue reminders coming even when nothing else happens on the case."""
+        """Replan every open case once (the scheduler does this each working morning), so that a duty
+        left unmet keeps its overdue reminders coming even when nothing else happens on the case.
+
+        Only open cases are read (casework.openness): a change to a case marks it open again, so the
+        cases changed since the last plan are among them, and one judged closed with nothing changed
+        since would get the same empty plan again. Cases are loaded a few hundred at a time, and the
+        people and role holders they name are read once for the run, not once per case.
+        """
+        references = self.store.open_cases_in(sorted(self.areas))
+        holders: dict[str, dict[str, list[Person]]] = {}
         count = 0
-        for conference in self.store.list_conferences():
-            if conference.area in self.areas:
-                self.replan_reminders(conference.reference)
-                count += 1
+        for i in range(0, len(references), REPLAN_BATCH):
+            cases = self.store.load_cases(references[i : i + REPLAN_BATCH])
+            for area_id in {c.conference.area for c in cases} - holders.keys():
+                holders[area_id] = self.store.role_holders(area_id)
+            named = {pid for c in cases for pid in _named(c.conference)}
+            people = self.store.people_by_ids(named)
+            # One transaction per batch, not two per case: a commit is most of a small write's cost.
+            with self.store.unit_of_work() as uow:
+                for case in cases:
+                    self._replan_case(case, _Lookups(holders[case.conference.area], people))
+                    count += 1
+                uow.commit()
         return count
 
     def replan_reminders(self, reference: str, notified: frozenset[tuple[str, str, str]] = frozenset()) -> PlanChange:
@@ -138,15 +159,23 @@ class CaseworkBase:
         The plan is :func:`casework.reminders.plan_case` over the case's timelines (as the status card
         shows them); recipients are resolved from roles here. A met deadline's pending reminders are
         cancelled and its sent cards marked for a "met" update; a moved date moves its reminders;
-        rows already sent are never sent again (the store keeps them by idempotency key).
+        rows already sent are never sent again (the store keeps them by idempotency key). The case's
+        open flag is set from the same reading (casework.openness).
         """
         # Every caller passes a recorded reference, not a typed one: not checked for its form.
         case = self.store.load_case(reference)
         if case is None or case.conference.area not in self.areas:
             return PlanChange()
+        return self._replan_case(case, _Lookups.of(self.store, case), notified)
+
+    def _replan_case(
+        self, case: CaseFile, lookups: _Lookups, notified: frozenset[tuple[str, str, str]] = frozenset()
+    ) -> PlanChange:
         conference = case.conference
         area = self.areas[conference.area]
-        timelines = self._view(case).timelines
+        view_timelines = self._view(case).timelines
+        still_open = has_open_work((*self._work_timelines(case, view_timelines), *self.rights_timelines(case)))
+        timelines = view_timelines
         if not any(not c.stage.startswith("closed") for c in case.complaints):
             # A closed complaint's remaining steps are not chased (000 §2, 001 5.7.10: its outcome ends it).
             timelines = tuple(t for t in timelines if t.process != "complaint")
@@ -155,12 +184,12 @@ class CaseworkBase:
         for role in sorted(roles_needed(timelines, area.reminders)):
             if role == "chair" and conference.chair_id:
                 continue
-            holders = self.store.people_with_role(role, conference.area)
-            people.update((p.id, p) for p in holders)
-            by_role[role] = tuple(p.id for p in holders)
-        for pid in [conference.chair_id, *(a.person_id for a in conference.attendees)]:
-            if pid and pid not in people and (found := self.store.get_person(pid)) is not None:
-                people[pid] = found
+            found = lookups.holders.get(role, [])
+            people.update((p.id, p) for p in found)
+            by_role[role] = tuple(p.id for p in found)
+        for pid in _named(conference):
+            if pid not in people and (person := lookups.people.get(pid)) is not None:
+                people[pid] = person
         recipients = Recipients(
             conference.chair_id,
             tuple(a.person_id for a in conference.attendees),
@@ -177,8 +206,8 @@ class CaseworkBase:
         parts: list[tuple[Sequence[Timeline], Recipients]] = [(timelines, recipients)]
         if used:
             shared = tuple(replace(t, deadlines=[d for d in t.deadlines if not _own_right(d.rule)]) for t in timelines)
-            still_open = replace(recipients, attendees=tuple(p for p in recipients.attendees if p not in used))
-            parts = [(shared, recipients), (self.rights_timelines(case), still_open)]
+            unused = replace(recipients, attendees=tuple(p for p in recipients.attendees if p not in used))
+            parts = [(shared, recipients), (self.rights_timelines(case), unused)]
         now = self.now()
         plans = [
             plan_case(conference.reference, area.id, area.calendar, tls, area.reminders, who, now, expected, notified)
@@ -186,7 +215,23 @@ class CaseworkBase:
         ]
         reminders = tuple(r for plan in plans for r in plan.reminders)
         met_rules = frozenset().union(*(plan.met_rules for plan in plans))
-        return self.store.replace_reminders(conference.reference, reminders, met_rules, now)
+        # Both join the action's (or the morning run's) unit of work; the flag's write is skipped when
+        # it is unchanged, as it mostly is.
+        change = self.store.replace_reminders(conference.reference, reminders, met_rules, now)
+        self.store.set_case_open(conference.reference, still_open)
+        return change
+
+    def _work_timelines(self, case: CaseFile, view_timelines: Sequence[Timeline]) -> tuple[Timeline, ...]:
+        """The case's timelines whose deadlines someone may act on (``deadlines`` lists from them; with
+        :meth:`rights_timelines` they are what casework.openness judges). A closed complaint's steps
+        are left out (000 §2, 001 5.7.10); before any complaint, the family's window to make one is in."""
+        area = self.area_of(case.conference)
+        complaint_open = any(not c.stage.startswith("closed") for c in case.complaints)
+        timelines = list(view_timelines)
+        if not case.complaints and "complaint" in area.processes:
+            timelines.append(self._timeline(area, "complaint", case.events))
+            complaint_open = True
+        return tuple(t for t in timelines if t.process != "complaint" or complaint_open)
 
     @staticmethod
     def _rights_used(case: CaseFile) -> frozenset[str]:
@@ -246,6 +291,24 @@ class CaseworkBase:
             tuple(complaints),
             self.version_of(events),
         )
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """Who the replan may name: the area's role holders by role, and people by id (chairs, attendees)."""
+
+    holders: Mapping[str, Sequence[Person]]
+    people: Mapping[str, Person]
+
+    @classmethod
+    def of(cls, store: CaseStore, case: CaseFile) -> _Lookups:
+        """For one case: the role holders of its area and the people it names, in two reads."""
+        return cls(store.role_holders(case.conference.area), store.people_by_ids(_named(case.conference)))
+
+
+def _named(conference: Conference) -> list[str]:
+    """The people a conference names: its chair and its attendees."""
+    return [pid for pid in (conference.chair_id, *(a.person_id for a in conference.attendees)) if pid]
 
 
 def _own_right(rule: Rule) -> bool:

@@ -4,6 +4,7 @@ the HTML that renders without images, one email per area per manager on working 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -171,3 +172,76 @@ def test_cpc_digest_bad_input_is_one_line_and_exit_2(
     code, out, err = cpc(capsys, "digest", *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("cpc: error:") and message in err
+
+
+def many_overdue(store: SqlStore, count: int) -> None:
+    """``count`` more cases like CPC-1 (Stage 1 meeting overdue with the chair), and one complaint
+    closed two years ago, which the digest must not read."""
+    for n in range(count):
+        case(store, f"CPC-{100 + n}", "2026-12-14T10:00", {"complaint_received": "2026-12-21T10:00"})
+    case(
+        store,
+        "CPC-99",
+        "2024-11-04T10:00",
+        {
+            "complaint_received": "2024-11-05T10:00",
+            "stage1_meeting_held": "2024-11-06T10:00",
+            "stage1_response_sent": "2024-11-07T10:00",
+            "closed": "2024-11-08T10:00",
+        },
+        "closed:confirmed",
+    )
+
+
+def test_the_lists_are_capped_and_counted(store: SqlStore) -> None:
+    seed(store)
+    many_overdue(store, 30)
+    area = load_catalogue().areas["sussex"]
+    now = parse_time(NOW)
+    d = build_digest(store, area, now, previous_digest(area, now.date(), now.time()))
+    assert len(d.overdue) == 31 and d.open_total == 33  # counted whole
+    html, text = render_digest(d)
+    assert "OVERDUE, AND WITH WHOM (31)" in text and "and 6 more" in text
+    assert text.count("Stage 1: chair meets the complainant; due end of Thu 7 Jan 2027") == 25
+    assert "Overdue, and with whom (31)" in html and "and 6 more" in html
+    assert html.count('<td valign="top">end of Thu 7 Jan 2027</td>') == 25
+    everything = build_digest(store, area, now, d.since, cap=None)
+    _html_all, text_all = render_digest(everything)
+    assert text_all.count("due end of Thu 7 Jan 2027") == 31 and "more" not in text_all
+    # The rates are those of the base fixture: the complaint closed in 2024 was not counted (or read).
+    assert [(r.on_time, r.total) for r in everything.rates] == [(2, 33), (1, 2)]
+
+
+def test_the_digest_reads_open_complaints_and_those_closed_since(store: SqlStore) -> None:
+    seed(store)
+    many_overdue(store, 2)
+    since = parse_time("2027-01-12T08:00")
+    read = store.complaint_cases("sussex", since, parse_time("2025-07-13T00:00"))
+    # Open ones, and CPC-3 (closed after the last digest, also received this year); never CPC-99.
+    assert read == ["CPC-3", "CPC-4", "CPC-1", "CPC-100", "CPC-101", "CPC-2"]
+    # Received long ago but closed since the last digest: read for the closed list.
+    store.record_event(CaseEvent("CPC-99", "closed", parse_time("2027-01-12T09:00")))
+    assert "CPC-99" in store.complaint_cases("sussex", since, parse_time("2025-07-13T00:00"))
+    assert store.complaint_cases("london", since, parse_time("2025-07-13T00:00")) == []
+
+
+def test_cpc_digest_all_draws_every_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cpc.sqlite3'}"
+    monkeypatch.setenv("CPC_DATABASE_URL", url)
+    monkeypatch.setenv("CPC_OUTBOX_DIR", str(tmp_path / "outbox"))
+    # The command uses the real clock: complaints received 60 days ago, their Stage 1 meetings overdue.
+    received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+    with open_store(url) as store:
+        seed(store)
+        for n in range(30):
+            ref = f"CPC-{100 + n}"
+            when = {"complaint_received": (received + timedelta(minutes=n)).isoformat()}
+            case(store, ref, (received - timedelta(days=7)).isoformat(), when)
+    code, capped, err = cpc(capsys, "digest", "--to", "cm1@example.org", "--dry-run")
+    assert code == 0, err
+    code, full, err = cpc(capsys, "digest", "--to", "cm1@example.org", "--dry-run", "--all")
+    assert code == 0, err
+    assert all(f"CPC-{100 + n}<" in full for n in range(30))
+    assert sum(f"CPC-{100 + n}<" in capped for n in range(30)) < 30 and " more</div>" in capped

@@ -134,3 +134,9 @@ def test_concurrent_claimers_on_their_own_connections_never_take_a_row_twice(sto
     every = [i for ids in claimed.values() for i in ids]
     assert len(every) == n and len(set(every)) == n  # each row once, none lost
     assert all(r.state == "sent" for r in store.reminders_for("CPC-1"))
+
+
+def test_contacts_keep_a_conversation_of_an_id_not_registered(store: SqlStore) -> None:
+    store.save_conversation_ref("p-gone", '{"conversation": {"id": "a:9"}}')
+    contacts = store.reminder_contacts(["p-gone"])
+    assert (contacts["p-gone"].email, contacts["p-gone"].conversation) == (None, '{"conversation": {"id": "a:9"}}')

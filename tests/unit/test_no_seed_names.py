@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -133,17 +133,17 @@ class FakeStore:
     def __init__(self, case: CaseFile) -> None:
         self.case = case
 
-    def complaints_in_area(self, area_id: str) -> list[Complaint]:
-        return list(self.case.complaints)
+    def complaint_cases(self, area_id: str, closed_since: datetime, received_since: datetime) -> list[str]:
+        return [self.case.conference.reference]
 
-    def load_case(self, reference: str) -> CaseFile:
-        return self.case
+    def load_cases(self, references: Sequence[str]) -> list[CaseFile]:
+        return [self.case]
 
-    def people_with_role(self, role: str, area_id: str) -> list[Person]:
-        return [Person("cm", "cm@example.org", "Complaints Manager")]
+    def role_holders(self, area_id: str) -> dict[str, list[Person]]:
+        return {"complaints_manager": [Person("cm", "cm@example.org", "Complaints Manager")]}
 
-    def get_person(self, person_id: str) -> Person | None:
-        return Person(person_id, f"{person_id}@example.org", person_id.capitalize())
+    def people_by_ids(self, person_ids: Iterable[str]) -> dict[str, Person]:
+        return {pid: Person(pid, f"{pid}@example.org", pid.capitalize()) for pid in person_ids}
 
 
 def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
