@@ -177,10 +177,11 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     backends: list[tuple[str, Callable[[], tuple[str, Callable[[], None]]]]] = []
     sqlite_dir = tempfile.mkdtemp(prefix="cpc-bench-sqlite-")
-    backends.append(("sqlite", lambda: (f"sqlite:///{sqlite_dir}/bench.sqlite3", lambda: None)))
-    if why is None:
+    if args.only in (None, "sqlite"):
+        backends.append(("sqlite", lambda: (f"sqlite:///{sqlite_dir}/bench.sqlite3", lambda: None)))
+    if why is None and args.only in (None, "postgresql"):
         backends.append(("postgresql", lambda: postgres_schema(pg)))
-    else:
+    elif why is not None:
         print(f"  postgresql unreachable ({why}): skipped")
     try:
         with fakes.OpenIdServer() as openid:
@@ -203,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--notice-timeout", type=float, default=120.0, help="seconds to wait for every chair's prompt")
     ap.add_argument("--postgres-url", default=os.environ.get("CPC_TEST_POSTGRES_URL") or DEFAULT_POSTGRES)
+    ap.add_argument("--only", choices=["sqlite", "postgresql"], help="one backend only")
     ap.add_argument("--require-postgres", action="store_true", help="fail rather than skip without PostgreSQL")
     return asyncio.run(main_async(ap.parse_args(argv)))
 

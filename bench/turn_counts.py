@@ -25,13 +25,14 @@ sys.path.insert(0, str(_HERE.parent))
 import argparse
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 from bench.dissent import REASON, reachable
 from bench.sweep import DEFAULT_POSTGRES, postgres_schema
@@ -41,6 +42,8 @@ from casework.clock import parse_time
 from casework.records import Attendee, CaseEvent, Conference, Person
 from casework.service import Casework
 from store.sql import SqlStore, open_store
+from tests.e2e import fakes
+from tests.e2e.test_reminder_delivery import conversation_ref
 
 NOW = "2026-12-18T10:00"
 
@@ -124,6 +127,36 @@ def turn_counts(store: SqlStore) -> dict[str, Counted]:
     return out
 
 
+def served_counts(tmp: Path) -> Counted:
+    """A dissent through the real server in all: the HTTP turn and the delivery of the chair's prompt
+    it queues (what the kick sets going), from the request until the notice is marked sent."""
+    from tests.e2e.server import BotServer, Clock
+
+    with fakes.FakeTeamsChannel() as channel, BotServer(tmp, Clock(NOW)) as server:
+        store = server.store
+        assert store is not None
+        seed(store)
+        store.save_conversation_ref("chair", conversation_ref(channel.service_url, "chair"))
+        url = channel.service_url
+        server.post(fakes.message("help", "a:pro-1", "29:pro-1", "pro-1", url))  # identity and reference
+        watch = create_engine(store.engine.url)  # polled apart, so that the polling is not counted
+        try:
+            with Counted(store.engine) as counted:
+                server.post(fakes.message(f"dissent CPC-1 {REASON}", "a:pro-1", "29:pro-1", "pro-1", url))
+                deadline = time.monotonic() + 30
+                while _undelivered(watch) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(0.2)  # whatever the delivery does after its mark
+        finally:
+            watch.dispose()
+    return counted
+
+
+def _undelivered(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM notices WHERE state = 'pending'")).scalar_one())
+
+
 def report(name: str, url: str, show: bool) -> dict[str, Counted]:
     store = open_store(url)
     try:
@@ -148,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     print("one turn once the person is known (Turns.command on the worker thread)")
     with tempfile.TemporaryDirectory() as tmp:
         report("sqlite", f"sqlite:///{tmp}/counts.sqlite3", args.statements)
+        served = served_counts(Path(tmp))
+        print(f"  {'sqlite':10} {served.line('dissent in all')}  (the served turn and its notice's delivery)")
+        if args.statements:
+            for s in served.statements:
+                print(f"      {s}")
     pg = args.postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
     why = reachable(pg)
     if why is not None:

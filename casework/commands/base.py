@@ -104,14 +104,16 @@ class CaseworkBase:
                 return r.id
         return None
 
-    def window_due(self, conference: Conference) -> datetime | None:
-        """When the right to dissent from this conference closes (None: no window in this area)."""
+    def window_due(self, conference: Conference, events: Sequence[CaseEvent] | None = None) -> datetime | None:
+        """When the right to dissent from this conference closes (None: no window in this area).
+
+        ``events`` are the case's events when the caller has read them already (one read per turn)."""
         area = self.area_of(conference)
         rule = self._window_rule(area)
         if rule is None:
             return None
-        events = [e for e in self._events(conference.reference) if e.name != "dissent_raised"]
-        return self._timeline(area, "dissent", events).get(rule).due
+        known = self._events(conference.reference) if events is None else events
+        return self._timeline(area, "dissent", [e for e in known if e.name != "dissent_raised"]).get(rule).due
 
     def _record(self, reference: str, name: str, at: datetime, actor: str) -> None:
         self.store.record_event(CaseEvent(reference, name, at, actor))
@@ -142,11 +144,20 @@ class CaseworkBase:
         """
         # Every caller passes a recorded reference, not a typed one: not checked for its form.
         case = self.store.load_case(reference)
-        if case is None or case.conference.area not in self.areas:
+        if case is None:
+            return PlanChange()
+        return self.replan_case(case, notified=notified)
+
+    def replan_case(
+        self, case: CaseFile, view: CaseView | None = None, notified: frozenset[tuple[str, str, str]] = frozenset()
+    ) -> PlanChange:
+        """:meth:`replan_reminders` for a case the command holds already, as it stands after the command's
+        own writes, with its view when drawn already: a turn reads its case once and draws it once."""
+        if case.conference.area not in self.areas:
             return PlanChange()
         conference = case.conference
         area = self.areas[conference.area]
-        timelines = self._view(case).timelines
+        timelines = (view or self._view(case)).timelines
         if not any(not c.stage.startswith("closed") for c in case.complaints):
             # A closed complaint's remaining steps are not chased (000 §2, 001 5.7.10: its outcome ends it).
             timelines = tuple(t for t in timelines if t.process != "complaint")
