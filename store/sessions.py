@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import DuplicateRecord
-from store.engine import SQLITE_BEGIN, SQLITE_BUSY_TIMEOUT
+from store.engine import SQLITE_BEGIN, busy_timeout_of
 
 # The unit of work open in this context, per engine: contextvars follow asyncio tasks and are copied
 # into asyncio.to_thread workers, so a unit opened inside a worker stays inside it.
@@ -48,12 +48,12 @@ class WriterQueue:
     """One SQLite write transaction at a time in this process, per engine, the waiters woken as soon as it
     ends. Reentrant, so that a thread that holds it and opens a second write transaction (which SQLite
     itself would refuse after its busy timeout) behaves as it did without the queue. A waiter gives up
-    queueing after ``timeout`` seconds and goes on to SQLite's own wait, so no call waits longer than it
-    did before."""
+    queueing after the engine's busy timeout and goes on to SQLite's own wait, which then refuses it
+    as before if the lock is still held (so a writer stuck that long fails after twice the timeout)."""
 
-    def __init__(self, engine: Engine, timeout: float = SQLITE_BUSY_TIMEOUT) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._lock: threading.RLock | None = None
-        self.timeout = timeout
+        self.timeout = busy_timeout_of(engine)
         if engine.dialect.name == "sqlite":
             with _QUEUES_GUARD:
                 self._lock = _QUEUES.setdefault(engine, threading.RLock())
