@@ -91,7 +91,9 @@ class AuditRepository(Repository):
                     cross_mac=cross,
                 )
             )
-            s.merge(AuditHeadRow(id=1, seq=seq, hash=digest))
+            # One upsert, not a merge (a read and a write): this runs under the lock every writer shares.
+            head = self._insert()(AuditHeadRow).values(id=1, seq=seq, hash=digest)
+            s.execute(head.on_conflict_do_update(index_elements=["id"], set_={"seq": seq, "hash": digest}))
         return AuditEntry(
             seq=seq,
             at=when,
