@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, make_url, text
@@ -56,24 +56,34 @@ def analyze(store: SqlStore) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
+def postgres_schema(url: str) -> tuple[str, Callable[[], None]]:
+    """A new, empty schema on the PostgreSQL server at ``url``: its URL, and how to drop it."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    schema = f"cpc_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return scoped.render_as_string(hide_password=False), drop
+
+
 @contextmanager
 def fresh_store(backend: str, pg_url: str | None = None) -> Iterator[SqlStore]:
     """A migrated, empty store on ``postgresql`` (a new schema) or ``sqlite`` (a new file), dropped after."""
     if backend == "postgresql":
         assert pg_url is not None
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-        schema = f"cpc_bench_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        scoped = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        store = open_store(scoped.render_as_string(hide_password=False))
+        url, drop = postgres_schema(pg_url)
+        store = open_store(url)
         try:
             yield store
         finally:
             store.close()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+            drop()
         return
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/bench.sqlite3")

@@ -61,6 +61,22 @@ class _NoSignIn:
     get_token_provider_from_activity = get_default_connection_configuration = _refuse
 
 
+def secured_settings(database_url: str, tmp: Path, openid: fakes.OpenIdServer) -> Settings:
+    """A benchmark server's settings: authenticated, tokens checked against the local ``openid``
+    server, the fake channel's tenant and loopback host the allowed ones."""
+    return Settings(
+        database_url=database_url,
+        outbox_dir=str(tmp / "outbox"),
+        app_id=APP_ID,
+        app_password="unused",
+        app_type="MultiTenant",
+        openid_metadata_url=openid.metadata_url,
+        token_issuer=fakes.BOT_FRAMEWORK_ISSUER,
+        allowed_tenants=TENANT,
+        teams_service_hosts="127.0.0.1",
+    )
+
+
 def echo_app(settings: Settings) -> web.Application:
     """The reference: the same gate, adapter and SDK application, answering with the text."""
     adapter = edge.make_adapter(settings, fakes.FixedTokenSource())
@@ -192,17 +208,7 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         with fakes.OpenIdServer() as openid:
             now = parse_time("2026-12-18T10:00")
-            settings = Settings(
-                database_url=f"sqlite:///{tmp / 'b.sqlite3'}",
-                outbox_dir=str(tmp / "outbox"),
-                app_id=APP_ID,
-                app_password="unused",
-                app_type="MultiTenant",
-                openid_metadata_url=openid.metadata_url,
-                token_issuer=fakes.BOT_FRAMEWORK_ISSUER,
-                allowed_tenants=TENANT,
-                teams_service_hosts="127.0.0.1",
-            )
+            settings = secured_settings(f"sqlite:///{tmp / 'b.sqlite3'}", tmp, openid)
             app, store = build(settings, lambda: now, fakes.FixedTokenSource())
             kinds = seed(store, args.conversations)
             bodies = [

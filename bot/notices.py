@@ -2,7 +2,8 @@
 
 Notices are rows written in the action's own transaction (the outbox, ARCHITECTURE: Flows 5); the
 sweep delivers them and calls :func:`draw_notice` at send time, so a card always shows the case as it
-is when it is sent (an amended reason, a dissent since recorded).
+is when it is sent (an amended reason, a dissent since recorded). It reads the case once (one
+transaction), since every notice the turns queue is drawn by it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from casework.service import Casework
 def draw_notice(cw: Casework, notice: Notice) -> tuple[Card, str, str]:
     """Card, email subject and email text for one notice; casework errors mean it cannot be drawn."""
     ref = notice.reference
-    conference = cw.recorded_conference(ref)
-    dissent = cw.store.get_dissent(notice.dissent_id) if notice.dissent_id is not None else None
+    # One read of the case serves the whole card: its dissent, its timelines and its window.
     view = cw.system_view(ref)
+    conference = view.conference
+    dissent = next((d for d in view.dissents if d.id == notice.dissent_id), None)
     if notice.kind == "chair_prompt" and dissent is not None:
-        card = views.chair_prompt(dissent, view, cw.window_due(conference))
+        card = views.chair_prompt(dissent, view, cw.window_due(conference, view.events))
         return card, f"Dissent raised: {ref}", f"A dissent was raised on {ref}. Open Teams to record it."
     if notice.kind == "decision_request" and dissent is not None:
         card = views.decision_card(dissent, view)
@@ -44,7 +46,7 @@ def draw_notice(cw: Casework, notice: Notice) -> tuple[Card, str, str]:
     if notice.kind == "complaint_logged":
         card = views.notice_card(f"Complaint received: {ref}", "A complaint about the conference was recorded.")
         return card, f"Complaint received: {ref}", f"A complaint about {ref} was recorded."
-    due = cw.window_due(conference)
+    due = cw.window_due(conference, view.events)
     card = views.notice_card(
         f"Conference {ref} has ended",
         f"You may record dissent until {views.when(due)}." if due else "You may record dissent.",

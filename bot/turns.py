@@ -160,7 +160,8 @@ class Turns:
     def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Reply:
         cw = self.casework
         result = cw.raise_dissent(me.id, reference, reason, chat_id)
-        view = cw.view(me.id, result.conference.reference)
+        # The command drew the case as it left it; only a repeat is drawn again (one read per turn).
+        view = result.view or cw.view(me.id, result.conference.reference)
         return Reply(views.dissent_confirmation(result.dissent, result.window_due, view), bool(result.notices))
 
     def act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:

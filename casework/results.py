@@ -24,6 +24,8 @@ class DissentRaised:
     notices: tuple[Notice, ...]
     # True when this answers a repeat of a dissent already recorded: nothing new was stored.
     repeated: bool = False
+    # The case as it stands after the dissent, drawn once in the command (None for a repeat: draw it anew).
+    view: CaseView | None = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,16 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class RateLimiter:
-    """At most ``rate`` acquisitions in any ``per`` seconds (a sliding window of start times)."""
+    """At most ``capacity`` starts in any window of ``per`` seconds, granted in arrival order.
+
+    Why a queue and not a retry loop: the old limiter woke every waiter when a slot freed and let
+    them race for it, so a caller could wait behind newcomers for ever (no order) and every wake-up
+    cost each waiter a turn of the loop. Here each caller reserves its slot the moment it asks,
+    without awaiting first: the slot is the earliest time that keeps the window's limit given the
+    slots already handed out, so callers start in the order they asked (FIFO), and each sleeps
+    once, exactly until its own slot. A caller cancelled while it waits leaves its slot unused,
+    which can only lower the rate, never raise it.
+    """
 
     def __init__(
         self,
@@ -51,19 +60,27 @@ class RateLimiter:
         self.per = per * self.capacity / rate
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque[float] = deque()
+        # The last ``capacity`` slots handed out, oldest first: the next slot is at least a window
+        # after the oldest of them.
+        self._slots: deque[float] = deque(maxlen=self.capacity)
         self.last_used = clock()
 
+    def reserve(self) -> float:
+        """The start time of the next slot, taken now (the caller must wait until then)."""
+        now = self._clock()
+        slot = now
+        if len(self._slots) == self.capacity:
+            slot = max(now, self._slots[0] + self.per)
+        if self._slots:
+            slot = max(slot, self._slots[-1])  # never before a slot already handed out: FIFO
+        self._slots.append(slot)
+        self.last_used = slot
+        return slot
+
     async def acquire(self) -> None:
-        while True:
-            now = self._clock()
-            while self._starts and self._starts[0] <= now - self.per:
-                self._starts.popleft()
-            if len(self._starts) < self.capacity:
-                self._starts.append(now)
-                self.last_used = now
-                return
-            await self._sleep(self._starts[0] + self.per - now)
+        wait = self.reserve() - self._clock()
+        if wait > 0:
+            await self._sleep(wait)
 
 
 def conversation_id(reference_json: str) -> str:

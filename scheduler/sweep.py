@@ -16,6 +16,7 @@ or an address.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import socket
@@ -81,6 +82,7 @@ class Sweep:
     _running: asyncio.Lock | None = field(default=None, repr=False)
     _kicker: asyncio.Task[None] | None = field(default=None, repr=False)
     _kick_pending: bool = field(default=False, repr=False)
+    _notices_lock: asyncio.Lock | None = field(default=None, repr=False)
 
     # Sweeps finished since start (the scheduler runs one at start; a test waits for it).
     completed: int = field(default=0, init=False)
@@ -119,21 +121,54 @@ class Sweep:
             log.error("sweep failed: %s", type(exc).__name__)
 
     def kick(self) -> None:
-        """Deliver queued notices now (called after a turn committed some). Safe from any thread of the
-        loop's; a sweep already running picks them up, or the next one does."""
+        """Deliver queued notices once the turn that queued them has answered (the handler calls this
+        after a turn committed some; the rows are in the store, so nothing depends on this call).
+
+        Why after the turn: delivery reads the case, draws cards and waits for the channel's limits;
+        started inside the turn it competed with the reply for the worker threads and the database.
+        So the delivery starts when the calling task (the request) is done, in a context of its own
+        (nothing of the turn's context, such as its call time limit, leaks into it). Many kicks make
+        one delivery that runs again while more were asked for; the minute's sweep is the backstop
+        for a kick lost with its process.
+        """
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
+        turn = asyncio.current_task()
+        if turn is None or turn.done():
+            self._kicked(loop)
+        else:
+            turn.add_done_callback(lambda _task: self._kicked(loop))
+
+    def _kicked(self, loop: asyncio.AbstractEventLoop) -> None:
         self._kick_pending = True
         if self._kicker is not None and not self._kicker.done():
-            return  # the running kicker sweeps again once it finishes: many kicks, one extra sweep
-        self._kicker = loop.create_task(self._kicked_sweeps())
+            return  # the running delivery goes round again once it finishes: many kicks, one more pass
+        self._kicker = loop.create_task(self._kicked_deliveries(), context=contextvars.Context())
 
-    async def _kicked_sweeps(self) -> None:
+    async def _kicked_deliveries(self) -> None:
         while self._kick_pending:
             self._kick_pending = False
-            await self.job()
+            try:
+                await self.deliver_notices()
+            except Exception as exc:  # the next kick or the minute's sweep tries again
+                log.error("notice delivery failed: %s", type(exc).__name__)
+
+    async def deliver_notices(self) -> SweepReport:
+        """Only the notices queue, without the lease release (the sweep's): what a kick runs."""
+        report = SweepReport()
+        await self._notices(report, release=False)
+        if report.claimed:
+            log.info(
+                "notices: %d claimed, %d sent, %d emailed, %d to retry, %d failed",
+                report.claimed,
+                report.sent,
+                report.emailed,
+                report.retried,
+                report.failed,
+            )
+        return report
 
     # ------------------------------------------------------------------ the two queues
 
@@ -144,10 +179,16 @@ class Sweep:
         s = self.store
         await self._drain(s.claim_reminders, self._reminder_item, s.extend_reminder_leases, report)
 
-    async def _notices(self, report: SweepReport) -> None:
-        await asyncio.to_thread(self.store.release_expired_notice_leases, self.now())
-        s = self.store
-        report.notices += await self._drain(s.claim_notices, self._notice_item, s.extend_notice_leases, report)
+    async def _notices(self, report: SweepReport, release: bool = True) -> None:
+        """One drain of the notices at a time in this instance (the sweep's or a kick's): two would only
+        share the same rate limit and contend for the same rows."""
+        if self._notices_lock is None:
+            self._notices_lock = asyncio.Lock()
+        async with self._notices_lock:
+            if release:
+                await asyncio.to_thread(self.store.release_expired_notice_leases, self.now())
+            s = self.store
+            report.notices += await self._drain(s.claim_notices, self._notice_item, s.extend_notice_leases, report)
 
     async def _drain(
         self,

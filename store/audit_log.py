@@ -94,7 +94,9 @@ class AuditRepository(Repository):
                     cross_mac=c.cross_mac,
                 )
             )
-            s.merge(AuditHeadRow(id=1, seq=c.seq, hash=c.hash))
+            # One upsert, not a merge (a read and a write): this runs under the lock every writer shares.
+            head = self._insert()(AuditHeadRow).values(id=1, seq=c.seq, hash=c.hash)
+            s.execute(head.on_conflict_do_update(index_elements=["id"], set_={"seq": c.seq, "hash": c.hash}))
         return AuditEntry(
             seq=c.seq,
             at=when,

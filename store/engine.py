@@ -58,6 +58,16 @@ def configured_by_us(engine: Engine) -> bool:
     return engine.dialect.name != "sqlite" or engine in _CONFIGURED
 
 
+#: Each SQLite engine's busy timeout, which a writer queued in the process waits at most as well
+#: (store.sessions.WriterQueue).
+_BUSY: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def busy_timeout_of(engine: Engine) -> float:
+    """How long a SQLite writer of this engine waits for another's lock (seconds)."""
+    return _BUSY.get(engine, SQLITE_BUSY_TIMEOUT)
+
+
 def sqlite_file(url: str | URL) -> Path | None:
     """The database file of a SQLite URL, or None for an in-memory database."""
     u = make_url(url)
@@ -175,6 +185,7 @@ def make_engine(
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     _CONFIGURED.add(engine)
+    _BUSY[engine] = busy_timeout
     return engine
 
 

@@ -86,16 +86,10 @@ class PeopleRepository(Repository):
             return {r.role for r in roles}
 
     def people_with_role(self, role: str, area: str) -> list[Person]:
-        """People holding ``role`` in ``area`` or in every area, ordered by name then email."""
-        holders = select(RoleGrantRow.person_id).where(
-            RoleGrantRow.role == role, RoleGrantRow.area.in_((area, ALL_AREAS))
-        )
-        with self._read() as s:
-            rows = s.scalars(
-                select(PersonRow)
-                .where(PersonRow.id.in_(holders))
-                .order_by(PersonRow.display_name, PersonRow.email, PersonRow.id)
-            )
+        """People holding ``role`` in ``area`` or in every area, ordered by name then email (a Core
+        statement built once: every replan of a case reads it for each role its reminders go to)."""
+        with self._core_read() as conn:
+            rows = conn.execute(statements.PEOPLE_WITH_ROLE, {"role": role, "area": area})
             return [_person(r) for r in rows]
 
     def save_conversation_ref(self, person_id: str, reference_json: str) -> None:

@@ -9,10 +9,19 @@ Unit of work (ARCHITECTURE: Writing; cosmicpython's ``with uow: ...; uow.commit(
 open in this thread or task, every read and write of every repository on this engine joins its one
 session instead of opening its own, so an action's state change, events, audit entry, reminder rows
 and notices commit together or not at all. Leaving the block without ``commit()`` rolls back.
+
+SQLite writers of one process queue on a lock of ours before ``BEGIN IMMEDIATE`` (:class:`WriterQueue`).
+Why: SQLite has one writer at a time, and a writer that finds the lock taken is left to its busy
+handler, which polls with sleeps growing to 100 ms. Under fifty concurrent turns the lock was then
+often free while every waiter slept, and who got it next was chance, so the slowest turn waited
+far longer than the work ahead of it. Queued here, the next writer starts the moment the last one
+commits. Other processes on the same file still meet the busy handler, as before.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,16 +33,52 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import DuplicateRecord
-from store.engine import SQLITE_BEGIN
+from store.engine import SQLITE_BEGIN, busy_timeout_of
 
 # The unit of work open in this context, per engine: contextvars follow asyncio tasks and are copied
 # into asyncio.to_thread workers, so a unit opened inside a worker stays inside it.
 _OPEN: ContextVar[dict[int, Session] | None] = ContextVar("cpc_unit_of_work", default=None)
 
 
+_QUEUES: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_QUEUES_GUARD = threading.Lock()
+
+
+class WriterQueue:
+    """One SQLite write transaction at a time in this process, per engine, the waiters woken as soon as it
+    ends. Reentrant, so that a thread that holds it and opens a second write transaction (which SQLite
+    itself would refuse after its busy timeout) behaves as it did without the queue. A waiter gives up
+    queueing after the engine's busy timeout and goes on to SQLite's own wait, which then refuses it
+    as before if the lock is still held (so a writer stuck that long fails after twice the timeout)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._lock: threading.RLock | None = None
+        self.timeout = busy_timeout_of(engine)
+        if engine.dialect.name == "sqlite":
+            with _QUEUES_GUARD:
+                self._lock = _QUEUES.setdefault(engine, threading.RLock())
+
+    def enter(self) -> bool:
+        """Wait for our turn; True when it was given (then :meth:`leave` must follow)."""
+        return self._lock is not None and self._lock.acquire(timeout=self.timeout)
+
+    def leave(self, entered: bool) -> None:
+        if entered and self._lock is not None:
+            self._lock.release()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        entered = self.enter()
+        try:
+            yield
+        finally:
+            self.leave(entered)
+
+
 class Transactions:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.writers = WriterQueue(engine)
         self._reader = sessionmaker(bind=engine, expire_on_commit=False)
         self._writer = sessionmaker(
             bind=engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}), expire_on_commit=False
@@ -69,7 +114,7 @@ class Transactions:
             yield unit
             unit.flush()
             return
-        with self._writer() as session, session.begin():
+        with self.writers.turn(), self._writer() as session, session.begin():
             yield session
 
     def unit_of_work(self) -> SqlUnitOfWork:
@@ -90,14 +135,20 @@ class SqlUnitOfWork:
         self._outer = False
         self._committed = False
         self._token: object | None = None
+        self._queued = False
 
     def __enter__(self) -> Self:
         if self._tx._open() is not None:
             self._outer = False
             return self
         self._outer = True
-        self._session = self._tx._writer()
-        self._session.begin()
+        self._queued = self._tx.writers.enter()
+        try:
+            self._session = self._tx._writer()
+            self._session.begin()
+        except BaseException:
+            self._tx.writers.leave(self._queued)
+            raise
         units = dict(_OPEN.get() or {})
         units[id(self._tx.engine)] = self._session
         self._token = _OPEN.set(units)
@@ -122,9 +173,12 @@ class SqlUnitOfWork:
             if not self._committed or exc is not None:
                 self._session.rollback()
         finally:
-            self._session.close()
-            if self._token is not None:
-                _OPEN.reset(self._token)  # type: ignore[arg-type]
+            try:
+                self._session.close()
+                if self._token is not None:
+                    _OPEN.reset(self._token)  # type: ignore[arg-type]
+            finally:
+                self._tx.writers.leave(self._queued)
         if isinstance(exc, IntegrityError) and unique_violation(exc):
             raise DuplicateRecord("this was already recorded by a request that arrived at the same time") from exc
 

@@ -42,6 +42,19 @@ ROLES = select(_grants.role).where(
     _grants.person_id == bindparam("person_id"), _grants.area.in_((bindparam("area"), ALL_AREAS))
 )
 
+#: :role, :area -> the people holding that role in that area or in every area, by name then email
+PEOPLE_WITH_ROLE = (
+    select(_people)
+    .where(
+        _people.c.id.in_(
+            select(_grants.person_id).where(
+                _grants.role == bindparam("role"), _grants.area.in_((bindparam("area"), ALL_AREAS))
+            )
+        )
+    )
+    .order_by(_people.c.display_name, _people.c.email, _people.c.id)
+)
+
 #: :reference -> the conference row
 CONFERENCE = select(_conferences).where(_conferences.c.reference == bindparam("reference"))
 

@@ -109,14 +109,16 @@ class CaseworkBase:
                 return r.id
         return None
 
-    def window_due(self, conference: Conference) -> datetime | None:
-        """When the right to dissent from this conference closes (None: no window in this area)."""
+    def window_due(self, conference: Conference, events: Sequence[CaseEvent] | None = None) -> datetime | None:
+        """When the right to dissent from this conference closes (None: no window in this area).
+
+        ``events`` are the case's events when the caller has read them already (one read per turn)."""
         area = self.area_of(conference)
         rule = self._window_rule(area)
         if rule is None:
             return None
-        events = [e for e in self._events(conference.reference) if e.name != "dissent_raised"]
-        return self._timeline(area, "dissent", events).get(rule).due
+        known = self._events(conference.reference) if events is None else events
+        return self._timeline(area, "dissent", [e for e in known if e.name != "dissent_raised"]).get(rule).due
 
     def _record(self, reference: str, name: str, at: datetime, actor: str) -> None:
         self.store.record_event(CaseEvent(reference, name, at, actor))
@@ -164,16 +166,29 @@ class CaseworkBase:
         """
         # Every caller passes a recorded reference, not a typed one: not checked for its form.
         case = self.store.load_case(reference)
-        if case is None or case.conference.area not in self.areas:
+        if case is None:
             return PlanChange()
-        return self._replan_case(case, _Lookups.of(self.store, case), notified)
+        return self.replan_case(case, notified=notified)
+
+    def replan_case(
+        self, case: CaseFile, view: CaseView | None = None, notified: frozenset[tuple[str, str, str]] = frozenset()
+    ) -> PlanChange:
+        """:meth:`replan_reminders` for a case the command holds already, as it stands after the command's
+        own writes, with its view when drawn already: a turn reads its case once and draws it once."""
+        if case.conference.area not in self.areas:
+            return PlanChange()
+        return self._replan_case(case, _Lookups.of(self.store, case), notified, view)
 
     def _replan_case(
-        self, case: CaseFile, lookups: _Lookups, notified: frozenset[tuple[str, str, str]] = frozenset()
+        self,
+        case: CaseFile,
+        lookups: _Lookups,
+        notified: frozenset[tuple[str, str, str]] = frozenset(),
+        view: CaseView | None = None,
     ) -> PlanChange:
         conference = case.conference
         area = self.areas[conference.area]
-        view_timelines = self._view(case).timelines
+        view_timelines = (view or self._view(case)).timelines
         still_open = has_open_work((*self._work_timelines(case, view_timelines), *self.rights_timelines(case)))
         timelines = view_timelines
         if not any(not c.stage.startswith("closed") for c in case.complaints):

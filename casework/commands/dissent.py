@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -22,6 +23,8 @@ from casework.permissions import (
     require_chair,
 )
 from casework.records import (
+    CaseEvent,
+    CaseFile,
     Conference,
     Dissent,
     Notice,
@@ -65,8 +68,7 @@ class DissentCommands(CaseworkBase):
 
     def _own_dissent(self, person_id: str, reference: str) -> Dissent | None:
         """This person's latest dissent about this conference that still counts (not withdrawn)."""
-        mine = [d for d in self.store.dissents_for(reference) if d.person_id == person_id and d.state != "withdrawn"]
-        return mine[-1] if mine else None
+        return _latest_of(self.store.dissents_for(reference), person_id)
 
     def raise_dissent(
         self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None
@@ -92,40 +94,52 @@ class DissentCommands(CaseworkBase):
             return DissentRaised(first, conference, self.window_due(conference), (), repeated=True)
 
     def _raise(self, person_id: str, reference: str | None, reason: str, chat_id: str | None) -> DissentRaised:
+        """Read the case once, write the dissent, its event, audit entry, reminders and the chair's prompt,
+        and draw the case once for the plan and the reply: one transaction, no second read of anything."""
         person = self.person(person_id)
-        conference = self._conference_for(reference, chat_id)
+        case = self._case_for(reference, chat_id)
+        conference = case.conference
         reason = self._clean_reason(reason, conference.reference)
         require_attendee(person_id, conference)
         if conference.held_at is None:
             raise InvalidInput(f"conference {conference.reference} has not been held yet; dissent follows its decision")
         ref = conference.reference
-        existing = self._own_dissent(person_id, ref)
+        existing = _latest_of(case.dissents, person_id)
+        due = self.window_due(conference, case.events)
         if existing is not None:
             if existing.state == "raised" and existing.reason == reason:
-                return DissentRaised(existing, conference, self.window_due(conference), (), repeated=True)
+                return DissentRaised(existing, conference, due, (), repeated=True)
             raise AlreadyDone(self._already(existing))
         now = self.now()
-        due = self.window_due(conference)
         late = due is not None and now > due
         agency = next((a.agency for a in conference.attendees if a.person_id == person_id), person.agency)
         dissent = self.store.add_dissent(Dissent(None, ref, person_id, agency, reason, now, late))
-        self._record(ref, "dissent_raised", now, person_id)
+        event = self.store.record_event(CaseEvent(ref, "dissent_raised", now, person_id))
+        after = replace(
+            case,
+            events=tuple(sorted((*case.events, event), key=lambda e: (e.at, e.id or 0))),
+            dissents=(*case.dissents, dissent),
+        )
+        view = self._view(after)
+        self.replan_case(after, view)
+        assert dissent.id is not None
+        notices = self._chair_notices(conference, dissent.id, "chair_prompt")
+        self._notify(notices)
+        # Last: the audit chain is appended under a lock every writer shares (PostgreSQL's advisory
+        # lock), held to the commit, so everything else is done before it is taken.
         self.store.append_audit(
             person_id,
             "dissent.raised",
             ref,
             {"dissent": dissent.id, "agency": agency, "late": late, "reason_sha256": text_hash(dissent.reason)},
         )
-        self.replan_reminders(ref)
-        if conference.chair_id:
-            notices = [Notice("chair_prompt", conference.chair_id, ref, dissent.id)]
-        else:
-            notices = [
-                Notice("chair_prompt", p.id, ref, dissent.id)
-                for p in self.store.people_with_role("head_of_safeguarding", conference.area)
-            ]
-        self._notify(notices)
-        return DissentRaised(dissent, conference, due, tuple(notices))
+        return DissentRaised(dissent, conference, due, tuple(notices), view=view)
+
+    def _case_for(self, reference: str | None, chat_id: str | None) -> CaseFile:
+        """The case a dissent is about: by its typed reference, else the conference linked to this chat."""
+        if reference:
+            return self._case(reference)
+        return self._recorded_case(self._conference_for(None, chat_id).reference)
 
     @staticmethod
     def _already(d: Dissent) -> str:
@@ -336,3 +350,9 @@ class DissentCommands(CaseworkBase):
             uow.commit()
         summary = "Dissent upheld: reconvene the conference" if uphold else "Dissent not upheld"
         return Changed(d.reference, summary, tuple(notices), replace(d, state=new, decided_at=now))
+
+
+def _latest_of(dissents: Sequence[Dissent], person_id: str) -> Dissent | None:
+    """This person's latest dissent that still counts (not withdrawn), of a case's dissents in order."""
+    mine = [d for d in dissents if d.person_id == person_id and d.state != "withdrawn"]
+    return mine[-1] if mine else None

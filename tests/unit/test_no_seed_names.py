@@ -114,16 +114,12 @@ class FakeCasework:
     """What :func:`bot.notices.draw_notice` reads of the casework service."""
 
     def __init__(self, view: CaseView, dissents: dict[int, Dissent]) -> None:
-        self.view = view
-        self.store = SimpleNamespace(get_dissent=dissents.get)
-
-    def recorded_conference(self, reference: str) -> Conference:
-        return self.view.conference
+        self.view = replace(view, dissents=tuple(dissents.values()))
 
     def system_view(self, reference: str) -> CaseView:
         return self.view
 
-    def window_due(self, conference: Conference) -> datetime | None:
+    def window_due(self, conference: Conference, events: object = None) -> datetime | None:
         return NOW + timedelta(hours=5)
 
 
