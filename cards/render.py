@@ -1,8 +1,10 @@
 """The one renderer: fills an Adaptive Card template with values, escaping every one of them.
 
 Templates are JSON documents with placeholders, in the spirit of Adaptive Card Templating:
-``${name}`` inside a string is replaced by the value with Markdown escaped (TextBlocks render a
-Markdown subset, so a reason typed as ``[click](https://evil)`` must show as typed);
+``${name}`` inside a string is replaced by the value with Markdown escaped where the card renders
+Markdown (a TextBlock's ``text``, a fact's ``title`` and ``value``: a reason typed as
+``[click](https://evil)`` must show as typed) and as plain text elsewhere (choice and action titles,
+labels, input values: Teams shows a backslash there as a backslash);
 ``${raw:name}`` is replaced without Markdown escaping (ids, input values, action data), and when it is
 the whole string the value keeps its JSON type. ``"$when": "name"`` keeps an element only when the
 value is truthy; ``"$data": "name"`` repeats an element for each item of a list, the item's keys
@@ -86,9 +88,21 @@ def _constant(value: Any) -> Filler:
     return lambda _values: value
 
 
-def _compile_string(s: str) -> Filler:
+def plain_text(text: str) -> str:
+    """User text where a card shows text as it is (no Markdown): only control characters go."""
+    return _CONTROL.sub("", text)
+
+
+#: The members whose strings a card renders as Markdown: a TextBlock's (and TextRun's) ``text``;
+#: inside ``facts``, a fact's ``title`` and ``value``.
+_MARKDOWN_KEYS = frozenset({"text"})
+_FACT_KEYS = frozenset({"title", "value"})
+
+
+def _compile_string(s: str, markdown: bool = True) -> Filler:
     """``${raw:x}`` as the whole string keeps x's JSON type; otherwise the pieces are joined, each
-    ``${x}`` Markdown-escaped and each ``${raw:x}`` as it is."""
+    ``${x}`` Markdown-escaped (or, where the card renders no Markdown, only cleaned of control
+    characters) and each ``${raw:x}`` as it is."""
     if "${" not in s:
         return _constant(s)
     whole = _PLACEHOLDER.fullmatch(s)
@@ -104,6 +118,7 @@ def _compile_string(s: str) -> Filler:
         at = m.end()
     if at < len(s):
         pieces.append(s[at:])
+    escape = escape_markdown if markdown else plain_text
 
     def fill(values: Mapping[str, Any]) -> str:
         out: list[str] = []
@@ -114,22 +129,22 @@ def _compile_string(s: str) -> Filler:
             raw, key = piece
             v = _lookup(values, key)
             text = "" if v is None else str(v)
-            out.append(text if raw else escape_markdown(text))
+            out.append(text if raw else escape(text))
         return "".join(out)
 
     return fill
 
 
-def _compile_list(node: list[Any]) -> Filler:
+def _compile_list(node: list[Any], keys: frozenset[str]) -> Filler:
     """Items whose filling is None are left out; a ``"$data": "rows"`` item repeats for each row,
     the row's keys added to the values it is filled with."""
     items: list[tuple[tuple[str, ...] | None, Filler]] = []
     for item in node:
         if isinstance(item, dict) and "$data" in item:
             body = {k: v for k, v in item.items() if k != "$data"}
-            items.append((_path(item["$data"]), _compile(body)))
+            items.append((_path(item["$data"]), _compile(body, keys)))
         else:
-            items.append((None, _compile(item)))
+            items.append((None, _compile(item, keys)))
 
     def fill(values: Mapping[str, Any]) -> list[Any]:
         out: list[Any] = []
@@ -148,11 +163,11 @@ def _compile_list(node: list[Any]) -> Filler:
     return fill
 
 
-def _compile_dict(node: dict[str, Any]) -> Filler:
+def _compile_dict(node: dict[str, Any], keys: frozenset[str]) -> Filler:
     """``"$when": "x"`` keeps the element only when x is truthy; a member whose filling is None
     (its own ``$when`` false, or a whole ``${raw:x}`` given None) is left out."""
     when = _path(node["$when"]) if "$when" in node else None
-    members = [(k, _compile(v), v is not None) for k, v in node.items() if k != "$when"]
+    members = [(k, _member(k, v, keys), v is not None) for k, v in node.items() if k != "$when"]
 
     def fill(values: Mapping[str, Any]) -> dict[str, Any] | None:
         if when is not None and not _lookup(values, when):
@@ -168,13 +183,21 @@ def _compile_dict(node: dict[str, Any]) -> Filler:
     return fill
 
 
-def _compile(node: Any) -> Filler:
+def _member(key: str, value: Any, keys: frozenset[str]) -> Filler:
+    """A dict member: a string renders Markdown when its key is one of ``keys``; the dicts under
+    ``facts`` are facts, everything else has the card's usual Markdown keys."""
+    if isinstance(value, str):
+        return _compile_string(value, markdown=key in keys)
+    return _compile(value, _FACT_KEYS if key == "facts" else _MARKDOWN_KEYS)
+
+
+def _compile(node: Any, keys: frozenset[str] = _MARKDOWN_KEYS) -> Filler:
     if isinstance(node, str):
-        return _compile_string(node)
+        return _compile_string(node, markdown=False)
     if isinstance(node, list):
-        return _compile_list(node)
+        return _compile_list(node, keys)
     if isinstance(node, dict):
-        return _compile_dict(node)
+        return _compile_dict(node, keys)
     return _constant(node)
 
 

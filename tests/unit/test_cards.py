@@ -184,6 +184,33 @@ def test_actions_carry_state_and_ids_raw(areas: dict[str, Area]) -> None:
     assert action["fallback"]["data"] == action["data"]
 
 
+def _strings_under(node: Any, key: str) -> list[str]:
+    """Every string value of ``key`` anywhere in a card."""
+    if isinstance(node, dict):
+        own = [node[key]] if isinstance(node.get(key), str) else []
+        return own + [s for v in node.values() for s in _strings_under(v, key)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings_under(v, key)]
+    return []
+
+
+def test_choice_titles_and_input_values_are_plain_text_not_escaped() -> None:
+    """Issue 14: the dissent form's choices read "CPC-123 \\(held Tue 1 Dec 2026...\\)". Teams renders
+    no Markdown in choice titles, action titles or input values, so a backslash there shows; only
+    TextBlock text and facts are Markdown, and there user text is still escaped."""
+    conference = Conference("CPC-123", "sussex", "initial", held_at=parse_time("2026-12-01T19:30"))
+    card = views.dissent_form([(conference, parse_time("2026-12-04T19:30"))])
+    (choices,) = [n["choices"] for n in card["body"] if n.get("type") == "Input.ChoiceSet"]
+    assert [c["title"] for c in choices] == [
+        "CPC-123 (held Tue 1 Dec 2026, 19:30; window closes Fri 4 Dec 2026, 19:30)"
+    ]
+    assert not any("\\" in t for t in _strings_under(card, "title"))
+    # Markdown places keep escaping user text.
+    card = views.result_card("[x](http://y)", "*bold*", facts=[("a_b", "c(d)")])
+    assert card["body"][0]["text"] == "\\[x\\]\\(http://y\\)"
+    assert card["body"][2]["facts"] == [{"title": "a\\_b", "value": "c\\(d\\)"}]
+
+
 def test_missing_value_is_a_template_error() -> None:
     with pytest.raises(TemplateError):
         render("result", title="x")
