@@ -167,6 +167,19 @@ class Settings(BaseSettings):
             listed = {self.app_tenant_id.strip().lower()}
         return frozenset(listed)
 
+    def home_tenant(self) -> str | None:
+        """The tenant whose roster may link an account to a registered person (issue 11): the app's
+        own (``CPC_APP_TENANT_ID``), else the one tenant ``CPC_ALLOWED_TENANTS`` names; any tenant in
+        loopback development (no app id); none otherwise (several allowed and no home named)."""
+        from casework.commands.identity import ANY_TENANT  # the casework service; not for every command
+
+        if self.app_tenant_id.strip():
+            return self.app_tenant_id.strip().lower()
+        if not self.app_id:
+            return ANY_TENANT
+        allowed = sorted(self.tenants())
+        return allowed[0] if len(allowed) == 1 else None
+
     def executor_threads(self) -> int:
         """The size of the event loop's default executor: one thread per connection the pool may open."""
         return self.db_threads if self.db_threads is not None else self.db_pool_size + self.db_max_overflow

@@ -29,7 +29,6 @@ from aiohttp import web
 from bot import edge
 from bot.gate import MAX_BODY, Gate, Refused, is_loopback_host
 from bot.handler import ChallengeBot, Delivery
-from casework.commands.identity import ANY_TENANT
 from casework.ports import EmailOutbox
 from casework.service import Casework
 
@@ -65,18 +64,6 @@ def is_loopback(host: str | None) -> bool:
     return is_loopback_host(host)
 
 
-def home_tenant(settings: Any) -> str | None:
-    """The tenant whose roster may link an account to a registered person (issue 11): the app's own
-    (``CPC_APP_TENANT_ID``), else the one tenant ``CPC_ALLOWED_TENANTS`` names; any tenant in
-    loopback development (no app id); none otherwise (several allowed tenants and no home named)."""
-    if settings.app_tenant_id:
-        return str(settings.app_tenant_id).strip().lower()
-    if not settings.app_id:
-        return ANY_TENANT
-    allowed = sorted(settings.tenants())
-    return allowed[0] if len(allowed) == 1 else None
-
-
 def create_app(
     settings: Any,
     casework: Casework,
@@ -87,7 +74,7 @@ def create_app(
     database: DatabaseCheck | None = None,
 ) -> web.Application:
     adapter = edge.make_adapter(settings, token_source)
-    bot = ChallengeBot(casework, Delivery(adapter, settings.app_id, outbox), now, home_tenant(settings))
+    bot = ChallengeBot(casework, Delivery(adapter, settings.app_id, outbox), now, settings.home_tenant())
     gate = Gate.from_settings(settings)
     unauthenticated = not gate.authenticated
 

@@ -185,13 +185,3 @@ class CaseRecordRepository(Repository):
         with self._read() as s:
             row = s.get(ComplaintRow, complaint_id)
             return None if row is None else _complaint(row)
-
-    def complaints_in_area(self, area: str) -> list[Complaint]:
-        """Every complaint about a conference of ``area``, oldest first (for the digest)."""
-        with self._read() as s:
-            rows = s.scalars(
-                select(ComplaintRow)
-                .where(ComplaintRow.area == area)
-                .order_by(ComplaintRow.received_at, ComplaintRow.id)
-            )
-            return [_complaint(r) for r in rows]

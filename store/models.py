@@ -100,12 +100,8 @@ class RoleGrantRow(Base):
 
 
 class ConferenceRow(Base):
-    """A child protection conference, known only by its case reference.
-
-    ``is_open`` is False only once casework has judged that nothing is left to do on the case
-    (casework.openness) and nothing has changed since: every change to its record sets it again, so
-    ``deadlines`` and the replan can read open cases alone (migration 0011).
-    """
+    """A child protection conference, known only by its case reference. ``is_open`` is False once
+    casework judged nothing left to do (casework.openness); every change to its record sets it again."""
 
     __tablename__ = "conferences"
     __table_args__ = (Index(None, "is_open", "area"), Index(None, "chair_id"))
@@ -274,11 +270,8 @@ class ConversationRefRow(Base):
 
 
 class PersonIdentityRow(Base):
-    """Which registered person a Teams user is: the (tenant id, Entra object id) pair (issue 11).
-
-    ``linked_by`` says how the pair was first tied to the person: ``object-id`` (registered with the
-    object id itself, in the home tenant) or ``roster-email`` (the once-only email link, audited).
-    """
+    """The (tenant id, Entra object id) pair a person is known by; ``linked_by`` is how it was tied
+    (casework.commands.identity: ``object-id`` or the once-only, audited ``roster-email``)."""
 
     __tablename__ = "person_identities"
 
