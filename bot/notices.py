@@ -28,13 +28,12 @@ def draw_notice(cw: Casework, notice: Notice) -> tuple[Card, str, str]:
         card = views.decision_card(dissent, view)
         return card, f"Decision needed: dissent on {ref}", f"A dissent on {ref} awaits your decision."
     if notice.kind == "decision_made" and dissent is not None:
+        reasons = cw.decision_reasons(ref, dissent.id or 0) or "not on record"
+        card = views.decision_notice(dissent, view, reasons)
         if dissent.state == "declined":
-            message = "The chair declined your late dissent; their reasons are kept on the case record."
-            card = views.notice_card(f"Late dissent declined: {ref}", message)
             return card, f"Late dissent declined: {ref}", f"Your late dissent on {ref} was declined by the chair."
         outcome = "upheld: the conference will be reconvened" if dissent.state == "upheld" else "not upheld"
-        card = views.notice_card(f"Dissent decided: {ref}", f"The reviewing manager's decision: {outcome}.")
-        return card, f"Dissent decided: {ref}", f"The dissent on {ref} was {outcome}."
+        return card, f"Dissent decided: {ref}", f"The dissent on {ref} was {outcome}. Open Teams for the reasons."
     if notice.kind == "dissent_withdrawn":
         card = views.notice_card(
             f"Dissent withdrawn: {ref}", "The professional withdrew their dissent; there is nothing to record."

@@ -10,15 +10,18 @@ from bot.commands import USAGE
 from bot.reminder_views import action_for, reminder_card, reminder_met_card
 from bot.views_base import Card, cited, escape_markdown, prose, when, words
 from cards.render import link, render
+from casework.audit_words import AuditLine
 from casework.clock import when_recorded
 from casework.commands.complaint import step_command
 from casework.commands.corrections import Correctable, describe
+from casework.event_titles import event_title
 from casework.lifecycle.spec import CLOSED
 from casework.packs import Area
-from casework.records import COMPLAINANT_ROLES, AuditEntry, Conference, Dissent
+from casework.queries import CaseQueries
+from casework.records import COMPLAINANT_ROLES, CaseEvent, Conference, Dissent
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
 from casework.timeline import Deadline, Timeline, rag
-from casework.wording import PROCESS_TITLE, STATUS_WORDS, audit_what, audit_when
+from casework.wording import PROCESS_TITLE, STATUS_WORDS, named
 
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
 
@@ -62,11 +65,35 @@ def dissent_form(windows: Sequence[tuple[Conference, datetime | None]]) -> Card:
 
 
 def _deadline_text(d: Deadline) -> str:
-    status = STATUS_WORDS[d.status]
+    """When the deadline falls, in words that add to its mark ("Done:", "Overdue:") rather than repeat
+    it; a date already past reads as past ("Closed on ...", "Was due ...")."""
     if d.due is None:
-        open_step = d.status in ("pending", "missed") and d.rule.timescale
-        return f"{status}; {d.rule.timescale}" if open_step else status
-    return f"due {when(d.due)}; {status}"
+        if d.status in ("pending", "missed") and d.rule.timescale:
+            return d.rule.timescale[:1].upper() + d.rule.timescale[1:]
+        return (
+            "Dated once the step it runs from is recorded"
+            if d.status == "waiting"
+            else STATUS_WORDS[d.status].capitalize()
+        )
+    due = when(d.due)
+    done = when_recorded(d.completed_at) if d.completed_at else ""
+    if d.status == "met":
+        return f"On {done} (due {due})" if done else f"By {due}"
+    if d.status == "late":
+        return f"On {done}, after its date ({due})" if done else f"After its date ({due})"
+    if d.status == "missed":
+        return f"Closed on {due}" if d.rule.kind == "window" else f"Was due {due}, and is not recorded as done"
+    if d.status == "waiting":
+        return f"Would be due {due}"
+    return f"{'Open until' if d.rule.kind == 'window' else 'Due'} {due}"
+
+
+def colour_of(d: Deadline, now: datetime) -> str:
+    """The mark's colour: red, amber and grey as :func:`casework.timeline.rag` says; green only for
+    what is done, since an open step in the same light green as a finished one is hard to tell apart
+    (and hard to read on white)."""
+    colour = rag(d, now)
+    return "Accent" if colour == "green" and d.status == "pending" else RAG_COLOUR[colour]
 
 
 def next_steps(tl: Timeline) -> str:
@@ -96,6 +123,19 @@ def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: Ca
     )
 
 
+def dissenter(dissent: Dissent, view: CaseView) -> str:
+    """The dissenting professional by name and agency: "Alex Wilber (police)"."""
+    return named(view.names.get(dissent.person_id), dissent.agency or "", fallback="A professional")
+
+
+def chair_of(view: CaseView) -> str:
+    """The conference's chair by name, or that none is recorded."""
+    chair = view.conference.chair_id
+    if not chair:
+        return "No chair recorded"
+    return named(view.names.get(chair), fallback="Name not on record")
+
+
 def _decision_due(view: CaseView) -> str:
     """When the reviewing manager's decision is due, with its citation (card Markdown)."""
     for tl in view.timelines:
@@ -112,7 +152,7 @@ def chair_prompt(dissent: Dissent, view: CaseView, window_due: datetime | None) 
     return render(
         "chair_prompt",
         reference=dissent.reference,
-        agency=words(dissent.agency or "an agency"),
+        dissenter=dissenter(dissent, view),
         late=dissent.late,
         window=f"closed {when(window_due)}" if window_due else "",
         reason=dissent.reason,
@@ -129,7 +169,8 @@ def decision_card(dissent: Dissent, view: CaseView) -> Card:
     return render(
         "decision",
         reference=dissent.reference,
-        agency=words(dissent.agency or "an agency"),
+        dissenter=dissenter(dissent, view),
+        chair=chair_of(view),
         reason=dissent.reason,
         decision_due=_decision_due(view),
         status=words(dissent.state),
@@ -246,22 +287,46 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
     for tl in view.timelines:
         rows = []
         for d in tl.deadlines:
-            colour = rag(d, now)
             rows.append(
                 {
-                    "rag": mark(d, colour),
+                    "rag": mark(d, rag(d, now)),
                     "title": d.title,
-                    "colour": RAG_COLOUR[colour],
+                    "colour": colour_of(d, now),
                     "due_text": _deadline_text(d),
                     "source": cited(d.rule.source, view.area)
                     + (f". {prose(d.rule.note, view.area)}" if d.rule.note and d.status != "waiting" else ""),
                 }
             )
         sections.append({"process": PROCESS_TITLE.get(tl.process, tl.process), "deadlines": rows})
-    events = [{"when": when_recorded(e.at), "name": words(e.name)} for e in view.events]
+    events = [{"when": when_recorded(e.at), "name": event_words(e, view)} for e in view.events]
     return render(
-        "timeline", reference=view.conference.reference, area=view.area.name, sections=sections, events=events
+        "timeline",
+        reference=view.conference.reference,
+        area=view.area.name,
+        chair=chair_of(view),
+        sections=sections,
+        events=events,
     )
+
+
+def event_words(event: CaseEvent, view: CaseView) -> str:
+    """An event as a sentence: what happened, whose dissent it concerns, and who recorded it
+    ("Dissent upheld: Alex Wilber's (police), raised Tue 1 Dec 2026, 19:34. Recorded by Sam Jones.")."""
+    text = event_title(event.name)
+    about = next((d for d in view.dissents if _concerns(event, d)), None)
+    if about is not None:
+        text += f": the dissent by {dissenter(about, view)}, raised {when(about.raised_at)}"
+    if event.recorded_by and event.recorded_by in view.names:
+        text += f". Recorded by {view.names[event.recorded_by]}"
+    return text + "."
+
+
+def _concerns(event: CaseEvent, d: Dissent) -> bool:
+    """Whether a dissent event is this dissent's: raised at its moment, or decided at its decision's."""
+    if not event.name.startswith("dissent_"):
+        return False
+    at = d.raised_at if event.name == "dissent_raised" else d.decided_at
+    return at is not None and abs((event.at - at).total_seconds()) < 1
 
 
 def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
@@ -280,14 +345,13 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
                 }
             )
             continue
-        colour = rag(d, now)
         verb, title = action_for(item.purpose)
         duties.append(
             {
-                "rag": mark(d, colour),
+                "rag": mark(d, rag(d, now)),
                 "reference": item.reference,
                 "title": d.title,
-                "colour": RAG_COLOUR[colour],
+                "colour": colour_of(d, now),
                 "due_text": _deadline_text(d),
                 "source": cited(d.rule.source, d.area),
                 "verb": verb,
@@ -305,17 +369,63 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
     )
 
 
-def audit_card(reference: str, entries: Sequence[AuditEntry]) -> Card:
+def audit_card(reference: str, lines: Sequence[AuditLine]) -> Card:
+    """The case's trail, newest 40, numbered per case; the chain's position is shown apart."""
+    shown = lines[-40:]
     return render(
         "audit",
         reference=reference,
-        entries=[{"when": audit_when(e), "what": audit_what(e)} for e in entries[-40:]],
+        count=f"{len(lines)} entries" + (f"; the latest {len(shown)} are shown" if len(shown) < len(lines) else ""),
+        entries=[
+            {"when": f"{line.number}. {line.when}", "what": f"{line.sentence}. Chain position {line.position}."}
+            for line in shown
+        ],
     )
 
 
+def decision_notice(dissent: Dissent, view: CaseView, reasons: str) -> Card:
+    """What was decided on a dissent, by whom, with the reasons given and what follows (001 5.7.7(3)-(6)).
+
+    Sent to the dissenting professional and the chair alike, so it names the professional rather
+    than saying "your dissent"."""
+    event = next((e for e in reversed(view.events) if e.name == f"dissent_{dissent.state}"), None)
+    decider = view.names.get(event.recorded_by or "") if event else None
+    if dissent.state == "declined":
+        title = f"Late dissent declined: {dissent.reference}"
+        decision, by = "Declined by the chair, at their discretion", chair_of(view)
+        follow = "The dissent was raised after its window closed and the chair did not accept it."
+    elif dissent.state == "upheld":
+        title = f"Dissent upheld: {dissent.reference}"
+        decision, by = "Upheld: the conference will be reconvened", decider or "The reviewing manager"
+        follow = "; ".join(f"{d.title}: by {when(d.due)}." for d in CaseQueries.after_uphold(view)[:1]) or (
+            "The chair arranges the reconvened conference."
+        )
+    else:
+        title = f"Dissent not upheld: {dissent.reference}"
+        decision, by = "Not upheld: the conference decision stands", decider or "The reviewing manager"
+        follow = (
+            "If the professional remains unhappy with the decision, the procedure for resolving professional "
+            "differences applies; they discuss their reasons with their line manager or safeguarding lead."
+        )
+    facts = [
+        ("Dissent by", dissenter(dissent, view)),
+        ("Raised", when(dissent.raised_at)),
+        ("Decision", decision),
+        ("Decided by", by),
+        ("Reasons", reasons),
+    ]
+    return notice_card(title, follow, facts, colour="Default", cites=procedure(view.area))
+
+
 def notice_card(
-    title: str, message: str, facts: Sequence[tuple[str, str]] = (), source: str = "", colour: str = "Default"
+    title: str,
+    message: str,
+    facts: Sequence[tuple[str, str]] = (),
+    source: str = "",
+    colour: str = "Default",
+    cites: str = "",
 ) -> Card:
+    """A notice; ``source`` is plain text (a command to type), ``cites`` card Markdown (a citation)."""
     return render(
         "notice",
         title=title,
@@ -323,6 +433,7 @@ def notice_card(
         facts=[{"label": k, "value": v} for k, v in facts],
         source=source,
         colour=colour,
+        cites=cites,
     )
 
 

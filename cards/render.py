@@ -36,7 +36,14 @@ def escape_markdown(text: str) -> str:
     """Backslash-escape the Markdown Adaptive Cards render (emphasis, links, list starts) so user
     text shows as typed; drop control characters. Dates and references pass through unchanged."""
     text = _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub("", text))
-    return _LIST_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}{m.group(3)}", text)
+    return _LIST_START.sub(_unlisted, text)
+
+
+def _unlisted(m: re.Match[str]) -> str:
+    """A list start made plain: "1." becomes "1\\." (a backslash before a digit is not an escape in
+    Markdown, so "\\1." showed its backslash in Teams); "-" becomes "\\-"."""
+    indent, marker, gap = m.groups()
+    return f"{indent}{marker[:-1]}\\.{gap}" if marker.endswith(".") else f"{indent}\\{marker}{gap}"
 
 
 _LINK_URL = re.compile(r"https?://[^\s()<>\[\]\"'`\\]+")

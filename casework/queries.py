@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from casework.audit_words import AuditLine, audit_lines
 from casework.commands.base import CaseworkBase
 from casework.duties import purpose, right_holder
 from casework.lifecycle.complaint import complaint_steps
@@ -18,7 +19,6 @@ from casework.permissions import (
     require_any,
 )
 from casework.records import (
-    AuditEntry,
     CaseFile,
     Conference,
     Dissent,
@@ -96,10 +96,23 @@ class CaseQueries(CaseworkBase):
                 )
         return duties, rights
 
-    def audit_trail(self, actor: str, reference: str) -> Sequence[AuditEntry]:
+    def audit_trail(self, actor: str, reference: str) -> list[AuditLine]:
+        """The case's audit trail in words, numbered per case, for the roles that may read it; who
+        acted is named from the register (one read for everyone the trail names)."""
         conference = self.conference(reference)
         require_any(self.roles(actor, conference.area), AUDIT_ROLES, "the audit trail")
-        return self.store.audit_entries(conference.reference)
+        entries = self.store.audit_entries(conference.reference)
+        return audit_lines(entries, self.store.people_by_ids({e.actor for e in entries}))
+
+    def decision_reasons(self, reference: str, dissent_id: int) -> str | None:
+        """The reasons given for deciding (or declining) this dissent, as the record holds them now
+        (redacted, if they were): the professional is told them with the decision (001 5.7.7(3))."""
+        found = [
+            t.text
+            for t in self.store.free_texts(reference)
+            if t.field == "decision-reasons" and t.record_id == dissent_id
+        ]
+        return found[-1] if found else None
 
     @staticmethod
     def awaiting_chair(actor: str, view: CaseView) -> list[Dissent]:

@@ -6,6 +6,7 @@ Complainants are recorded by role (``parent``, ``child``, ``carer``, ``advocate`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -133,6 +134,9 @@ class CaseFile:
     events: tuple[CaseEvent, ...]
     dissents: tuple[Dissent, ...]
     complaints: tuple[Complaint, ...]
+    # Registered professionals' display names by person id (chair, attendees, dissenters, whoever
+    # recorded an event): cards name people (issue 14). Never a child's or family member's name.
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 REMINDER_STATES: tuple[str, ...] = (

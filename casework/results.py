@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from casework.packs import Area
@@ -48,6 +49,8 @@ class CaseView:
     dissents: tuple[Dissent, ...]
     complaints: tuple[Complaint, ...]
     version: str
+    # Professionals' display names by person id, read with the case (casework.records.CaseFile.names).
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

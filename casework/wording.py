@@ -35,6 +35,21 @@ def words(name: str) -> str:
     return name.replace("_", " ")
 
 
+#: Who acted when it was not a person signed in to Teams.
+NOT_A_PERSON: Mapping[str, str] = {
+    "cli": "An administrator (command line)",
+    "system": "The bot",
+}
+
+
+def named(name: str | None, agency: str = "", fallback: str = "A professional") -> str:
+    """A professional as cards name them: "Alex Wilber (police)". Display names are professionals'
+    own, from the Teams roster or the register; a child's or a family's name is never stored as one.
+    ``fallback`` stands in when no display name is on record."""
+    who = name or fallback
+    return f"{who} ({words(agency)})" if agency else who
+
+
 def audit_when(entry: AuditEntry) -> str:
     """The entry's position and moment: "6. Thu 17 Dec 2026, 16:00" (UK time)."""
     return f"{entry.seq}. {when(entry.at)}"
@@ -76,5 +91,6 @@ __all__ = [
     "audit_what",
     "audit_when",
     "detail_words",
+    "named",
     "words",
 ]

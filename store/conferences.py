@@ -105,11 +105,15 @@ class ConferenceRepository(Repository):
             events = s.execute(statements.EVENTS, key).all()
             dissents = s.execute(statements.DISSENTS, key).all()
             complaints = s.execute(statements.COMPLAINTS, key).all()
+        # The display names came with the rows (outer joins): cards name people at no extra read.
+        named = [(row.chair_id, row.chair_name), *((a.person_id, a.name) for a in attendees)]
+        named += [(x.recorded_by, x.by_name) for x in events] + [(x.person_id, x.name) for x in dissents]
         return CaseFile(
             _conference(row, attendees),
             tuple(_event(x) for x in events),
             tuple(_dissent(x) for x in dissents),
             tuple(_complaint(x) for x in complaints),
+            names={pid: name for pid, name in named if pid and name},
         )
 
     def update_conference(self, conference: Conference) -> Conference:

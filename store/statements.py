@@ -55,19 +55,25 @@ PEOPLE_WITH_ROLE = (
     .order_by(_people.c.display_name, _people.c.email, _people.c.id)
 )
 
-#: :reference -> the conference row
-CONFERENCE = select(_conferences).where(_conferences.c.reference == bindparam("reference"))
+#: :reference -> the conference row, with its chair's display name (``chair_name``: cards name people)
+CONFERENCE = (
+    select(_conferences, _people.c.display_name.label("chair_name"))
+    .outerjoin(_people, _people.c.id == _conferences.c.chair_id)
+    .where(_conferences.c.reference == bindparam("reference"))
+)
 
-#: :reference -> its attendees, in the order they were recorded
+#: :reference -> its attendees with their display names (``name``), in the order they were recorded
 ATTENDEES = (
-    select(_attendees.person_id, _attendees.agency)
+    select(_attendees.person_id, _attendees.agency, _people.c.display_name.label("name"))
+    .outerjoin(_people, _people.c.id == _attendees.person_id)
     .where(_attendees.reference == bindparam("reference"))
     .order_by(_attendees.id)
 )
 
-#: :reference -> its events, oldest first
+#: :reference -> its events, oldest first, with the display name of who recorded each (``by_name``)
 EVENTS = (
-    select(_events)
+    select(_events, _people.c.display_name.label("by_name"))
+    .outerjoin(_people, _people.c.id == _events.c.recorded_by)
     .where(_events.c.reference == bindparam("reference"), _events.c.withdrawn_at.is_(None))
     .order_by(_events.c.at, _events.c.id)
 )
@@ -75,9 +81,10 @@ EVENTS = (
 #: :reference -> every event ever recorded, withdrawn ones included (the record, for corrections)
 ALL_EVENTS = select(_events).where(_events.c.reference == bindparam("reference")).order_by(_events.c.at, _events.c.id)
 
-#: :reference -> its dissents, oldest first
+#: :reference -> its dissents, oldest first, with the dissenting professional's display name (``name``)
 DISSENTS = (
-    select(_dissents)
+    select(_dissents, _people.c.display_name.label("name"))
+    .outerjoin(_people, _people.c.id == _dissents.c.person_id)
     .where(_dissents.c.reference == bindparam("reference"))
     .order_by(_dissents.c.raised_at, _dissents.c.id)
 )

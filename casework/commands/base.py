@@ -305,6 +305,7 @@ class CaseworkBase:
             tuple(dissents),
             tuple(complaints),
             self.version_of(events),
+            case.names,
         )
 
 

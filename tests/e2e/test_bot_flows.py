@@ -153,7 +153,10 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     )
     assert "Dissent upheld" in card_text(r.body["value"])
     server.run_sweep()
-    assert "Dissent decided: CPC-123" in card_text(cards_to(channel, "a:oid-pc")[-1])
+    notice = card_text(cards_to(channel, "a:oid-pc")[-1])
+    # The decision, who made it and the reasons given, to the professional who dissented (5.7.7(3)).
+    assert "Dissent upheld: CPC-123" in notice and "The threshold was misapplied" in notice
+    assert "Decided by" in notice and "oid-hos" in notice
 
     say(server, channel, "oid-hos", "status CPC-123")
     timeline = card_text(cards_to(channel, "a:oid-hos")[-1])

@@ -268,8 +268,8 @@ def test_complaint_on_the_conference_day_hours_after_it_is_accepted(
     by_role = {c.complainant_role: c for c in store.complaints_for(REF)}
     assert by_role["parent"].received_at == parse_time("2026-12-17T17:30") and by_role["parent"].time_given
     assert by_role["child"].received_at == datetime(2026, 12, 17, tzinfo=LONDON) and not by_role["child"].time_given
-    assert due_of(status(server, channel), MEETING) == "due end of Tue 5 Jan 2027; open"  # 10 working days, above
-    assert ("Thu 17 Dec 2026, 17:30", "complaint received") in events_shown(server, channel)
+    assert due_of(status(server, channel), MEETING) == "Due end of Tue 5 Jan 2027"  # 10 working days, above
+    assert ("Thu 17 Dec 2026, 17:30", "Complaint received. Recorded by oid-cm.") in events_shown(server, channel)
 
 
 def test_a_date_with_no_time_is_kept_as_a_date(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
@@ -287,7 +287,7 @@ def test_a_date_with_no_time_is_kept_as_a_date(server: BotServer, channel: fakes
     (entry,) = [e for e in store.audit_entries(REF) if e.action == "complaint.received"]
     assert entry.detail["received"] == "2026-12-18"
     # Stage 1 meeting: 10 working days from Fri 18 Dec 2026 (worked out above).
-    assert due_of(status(server, channel), MEETING) == "due end of Wed 6 Jan 2027; open"
+    assert due_of(status(server, channel), MEETING) == "Due end of Wed 6 Jan 2027"
     # Shown as a date where the step is listed to correct it.
     say(server, channel, "oid-cm", f"correct {REF}")
     form = cards_to(channel, "oid-cm")[-1]
@@ -301,7 +301,7 @@ def test_a_date_with_no_time_is_shown_as_a_date_on_the_status_card(
     server.clock.set("2026-12-18T12:00")
     assert blocks(record_complaint(server, channel, REF, "2026-12-18"))[0] == "Complaint recorded"
     shown = dict((what, when) for when, what in events_shown(server, channel))
-    assert shown["complaint received"] == "Fri 18 Dec 2026"
+    assert shown["Complaint received. Recorded by oid-cm."] == "Fri 18 Dec 2026"
 
 
 @pytest.mark.parametrize(

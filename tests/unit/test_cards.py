@@ -18,13 +18,14 @@ from jsonschema import Draft6Validator
 
 from bot import views
 from cards.render import TemplateError, escape_markdown, render
+from casework.audit_words import audit_lines
 from casework.booking import DeclinePrompt
 from casework.clock import parse_time
 from casework.commands.corrections import Correctable
 from casework.events import Event
 from casework.lifecycle.complaint import complaint_steps
 from casework.packs import Area
-from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent
+from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent, Person
 from casework.rules import Rule
 from casework.service import CaseView, Due
 from casework.slots import Slot
@@ -131,7 +132,14 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "deadlines": views.deadlines_card(due, NOW),
         "deadlines_empty": views.deadlines_card([], NOW),
         "audit": views.audit_card(
-            "CPC-1", [AuditEntry(1, datetime(2026, 12, 18, tzinfo=UTC), "pc", "dissent.raised", "CPC-1")]
+            "CPC-1",
+            audit_lines(
+                [
+                    AuditEntry(11, datetime(2026, 12, 18, tzinfo=UTC), "pc", "dissent.raised", "CPC-1"),
+                    AuditEntry(4, datetime(2026, 12, 17, tzinfo=UTC), "cli", "conference.added", "CPC-1"),
+                ],
+                {"pc": Person("pc", "pc@example.org", "Alex Wilber", "police")},
+            ),
         ),
         "panel_decline": views.panel_decline_card(PROMPT),
         "panel_decline_lost": views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None)),

@@ -24,6 +24,7 @@ import cards.render
 import graph.templates
 from bot import views
 from bot.notices import draw_notice
+from casework.audit_words import audit_lines
 from casework.booking_window import booking_window, refuse_late_end
 from casework.clock import parse_time
 from casework.commands.corrections import Correctable
@@ -122,6 +123,9 @@ class FakeCasework:
     def window_due(self, conference: Conference, events: object = None) -> datetime | None:
         return NOW + timedelta(hours=5)
 
+    def decision_reasons(self, reference: str, dissent_id: int) -> str | None:
+        return "The threshold was applied correctly"
+
 
 class FakeStore:
     """The parts of the case store the digest reads: one complaint case per area."""
@@ -174,7 +178,7 @@ def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
     rights = [Due(REF, d, "right", "Pat") for t in view.timelines for d in t.deadlines if d.rule.kind == "window"]
     yield "deadlines", views.deadlines_card([*due, *rights], NOW)
     yield "deadlines_empty", views.deadlines_card([], NOW)
-    yield "audit", views.audit_card(REF, [AuditEntry(1, NOW, "pc", "dissent.raised", REF)])
+    yield "audit", views.audit_card(REF, audit_lines([AuditEntry(1, NOW, "pc", "dissent.raised", REF)], {}))
     yield "notice_card", views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-9")
     yield "panel_decline", views.panel_decline_card(PROMPT)
     yield "panel_decline_lost", views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None))

@@ -1,0 +1,201 @@
+"""People by name on every card, the audit trail in words, and the decision with its reasons
+(issue 14 items 1 and 6), over the fake Teams channel with the real server.
+
+The professionals have realistic display names here (the other e2e tests register people by their
+object ids), so the assertions read as a user would read the cards.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casework.clock import parse_time
+from casework.records import Attendee, CaseEvent, Conference, Person, RoleGrant
+from tests.e2e import fakes
+from tests.e2e.server import BotServer, Clock
+
+PEOPLE = {
+    # oid: (Teams user id, email, display name, agency)
+    "oid-chair": ("29:chair", "chair@example.org", "Sam Okafor", "social_care"),
+    "oid-pc": ("29:pc", "pc@example.org", "Alex Wilber", "police"),
+    "oid-nurse": ("29:nurse", "nurse@example.org", "Megan Bowen", "health"),
+    "oid-hos": ("29:hos", "hos@example.org", "Priya Shah", "social_care"),
+}
+_ESCAPE = re.compile(r"\\([" + re.escape(string.punctuation) + "])")
+
+
+@pytest.fixture()
+def channel() -> Iterator[fakes.FakeTeamsChannel]:
+    with fakes.FakeTeamsChannel() as ch:
+        for oid, (uid, email, name, _agency) in PEOPLE.items():
+            ch.add_member(uid, oid, email, name)
+        yield ch
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[BotServer]:
+    with BotServer(tmp_path, Clock("2026-12-17T16:00")) as srv:
+        store = srv.store
+        assert store is not None
+        for oid, (_uid, email, name, agency) in PEOPLE.items():
+            store.upsert_person(Person(oid, email, name, agency, None))
+        store.grant_role(RoleGrant("oid-hos", "head_of_safeguarding", "sussex"))
+        held = parse_time("2026-12-17T14:00")
+        store.add_conference(
+            Conference(
+                "CPC-123",
+                "sussex",
+                "initial",
+                held_at=held,
+                chair_id="oid-chair",
+                attendees=(Attendee("oid-pc", "police"), Attendee("oid-nurse", "health")),
+            )
+        )
+        store.record_event(CaseEvent("CPC-123", "conference_held", held, "cli"))
+        yield srv
+
+
+def say(server: BotServer, channel: fakes.FakeTeamsChannel, oid: str, text: str) -> Any:
+    return server.post(fakes.message(text, f"a:{oid}", PEOPLE[oid][0], oid, channel.service_url))
+
+
+def act(server: BotServer, channel: fakes.FakeTeamsChannel, oid: str, verb: str, data: dict[str, Any]) -> Any:
+    activity = fakes.invoke_adaptive_card_action(verb, data, f"a:{oid}", PEOPLE[oid][0], oid, channel.service_url)
+    return server.post(activity)
+
+
+def cards_to(channel: fakes.FakeTeamsChannel, oid: str) -> list[dict[str, Any]]:
+    return [
+        a["content"]
+        for r in channel.requests()
+        if r.delivered and r.conversation_id == f"a:{oid}"
+        for a in r.attachments
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def shown(node: Any) -> list[str]:
+    """What Teams shows of a card: TextBlock text and facts, Markdown escapes resolved (a backslash
+    before punctuation is an escape); any other backslash would show on screen."""
+    out: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            out.append(node["text"])
+        if node.get("type") == "FactSet":
+            out += [f"{f['title']}: {f['value']}" for f in node["facts"]]
+        for key, value in node.items():
+            if key not in ("text", "facts"):
+                out += shown(value)
+    elif isinstance(node, list):
+        for item in node:
+            out += shown(item)
+    resolved = [_ESCAPE.sub(r"\1", t) for t in out]
+    for text in resolved:
+        assert "\\" not in text, f"a backslash would show on screen: {text!r}"
+    return resolved
+
+
+def text_of(card: dict[str, Any]) -> str:
+    return "\n".join(shown(card))
+
+
+def find_action(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    data = next(a["data"] for a in card.get("actions", []) if a.get("verb") == verb)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_cards_name_the_people_and_the_decision_gives_its_reasons(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    for oid in ("oid-chair", "oid-hos"):
+        say(server, channel, oid, "help")
+    say(server, channel, "oid-pc", "dissent CPC-123 The threshold for a plan was not applied")
+    server.run_sweep()
+
+    prompt = next(c for c in cards_to(channel, "oid-chair") if "Dissent from CPC-123" in text_of(c))
+    assert "Alex Wilber (police) has formally dissented from the conference decision." in text_of(prompt)
+    act(server, channel, "oid-chair", "dissent.record", find_action(prompt, "dissent.record"))
+    server.run_sweep()
+
+    decision = next(c for c in cards_to(channel, "oid-hos") if "Decide on a dissent" in text_of(c))
+    words = text_of(decision)
+    assert "speak with Alex Wilber (police), the dissenting professional" in words
+    assert "Dissent by: Alex Wilber (police)" in words and "Chair: Sam Okafor" in words
+
+    server.clock.set("2026-12-21T10:00")
+    reasons = "The reports supported the plan; the threshold was applied correctly"
+    data = {**find_action(decision, "dissent.decide"), "decision": "not_upheld", "reasons": reasons}
+    r = act(server, channel, "oid-hos", "dissent.decide", data)
+    assert r.status == 200
+    server.run_sweep()
+
+    # The professional is told the decision, who made it, the reasons and what follows (5.7.7(3)-(6)).
+    notice = text_of(cards_to(channel, "oid-pc")[-1])
+    assert "Dissent not upheld: CPC-123" in notice
+    assert "Decided by: Priya Shah" in notice and f"Reasons: {reasons}" in notice
+    assert "Dissent by: Alex Wilber (police)" in notice
+    assert "line manager or safeguarding lead" in notice
+    assert "Pan-Sussex Child Protection and Safeguarding Procedures" in notice
+
+    # The status card names the chair, and says whose dissent each dissent event concerns.
+    say(server, channel, "oid-hos", "status CPC-123")
+    status = text_of(cards_to(channel, "oid-hos")[-1])
+    assert "Chair: Sam Okafor" in status
+    assert (
+        "Dissent not upheld: the dissent by Alex Wilber (police), raised Thu 17 Dec 2026, 16:00. "
+        "Recorded by Priya Shah." in status
+    )
+    # A finished step is not "Done: ...; done" and an open one is not coloured like a finished one.
+    assert "; done" not in status
+    card = cards_to(channel, "oid-hos")[-1]
+    colours = {
+        b["text"].split(":")[0]: b.get("color")
+        for b in _blocks(card)
+        if b["text"].startswith(("Open:", "Done:", "Due soon:"))
+    }
+    assert colours.get("Done") == "Good" and colours.get("Open") != "Good", colours
+
+
+def _blocks(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            yield node
+        for value in node.values():
+            yield from _blocks(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _blocks(item)
+
+
+def test_the_audit_trail_reads_in_words_numbered_per_case(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
+    assert server.store is not None
+    # Another case's entries come between this case's in the global log.
+    server.store.add_conference(
+        Conference("CPC-999", "sussex", "initial", held_at=parse_time("2026-12-17T10:00"), chair_id="oid-chair")
+    )
+    server.store.append_audit("cli", "conference.added", "CPC-123", {})
+    server.store.append_audit("cli", "conference.added", "CPC-999", {})
+    say(server, channel, "oid-pc", "dissent CPC-123 The threshold for a plan was not applied")
+    server.store.append_audit("cli", "conference.linked", "CPC-999", {})
+    say(server, channel, "oid-pc", "dissent amend CPC-123 The threshold for a plan was misread")
+
+    say(server, channel, "oid-hos", "audit CPC-123")
+    card = cards_to(channel, "oid-hos")[-1]
+    lines = text_of(card)
+    entries = card["body"][2]["facts"]
+    assert [f["title"].split(" ")[0] for f in entries] == ["1\\.", "2\\.", "3\\."], entries
+    assert re.search(r"^1\. \w{3} \d+ \w{3} 20\d\d, \d\d:\d\d: ", lines, re.M), lines
+    assert "An administrator (command line) added the conference." in lines
+    assert "Alex Wilber (police) raised dissent." in lines
+    assert "Alex Wilber (police) amended their dissent." in lines
+    positions = [int(re.search(r"Chain position (\d+)", f["value"]).group(1)) for f in entries]  # type: ignore[union-attr]
+    seqs = [e.seq for e in server.store.audit_entries("CPC-123")]
+    assert positions == seqs and positions != [1, 2, 3]  # the global chain has a gap: shown as positions only
+    assert "oid-pc" not in lines and "dissent.raised" not in lines
