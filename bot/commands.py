@@ -21,6 +21,7 @@ USAGE: dict[str, tuple[str, str]] = {
     "complaint": ("complaint CPC-123", "record a complaint by a child or family (chair or complaints manager)"),
     "status": ("status CPC-123", "the case's timeline: every deadline, red/amber/green, with its source"),
     "deadlines": ("deadlines", "what you are responsible for next, soonest first"),
+    "cases": ("cases", "your open cases: what needs you now, what waits on others, what closed lately"),
     "decide": ("decide CPC-123", "decide on a dissent (reviewing manager)"),
     "stage2": ("stage2 CPC-123", "record Stage 1 and Stage 2 steps of a complaint"),
     "panel": ("panel CPC-123", "record the panel's steps"),
@@ -64,8 +65,8 @@ def parse(raw: str) -> Command | ParseError:
     rest = words[1:]
     if head in ("help", "?", "hi", "hello"):
         return Command("help")
-    if head == "deadlines":
-        return Command("deadlines")
+    if head in ("deadlines", "cases"):
+        return Command(head)
     if head == "conference":
         if len(rest) >= 2 and rest[0].lower() == "link":
             return Command("conference link", rest[1])

@@ -100,7 +100,8 @@ class ChallengeBot:
             return None
         email_of = functools.partial(edge.member_email, turn_context)
         object_id = getattr(frm, "aad_object_id", None)
-        return await self.identities.resolve(edge.tenant_id(activity), object_id, frm.id, email_of)
+        name = getattr(frm, "name", None)
+        return await self.identities.resolve(edge.tenant_id(activity), object_id, frm.id, email_of, name)
 
     async def on_turn(self, turn_context: edge.TurnContext) -> None:
         """The turn as the adapter runs it: the SDK application's routes."""

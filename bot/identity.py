@@ -36,6 +36,7 @@ class Recogniser(Protocol):
 
     def recognise(self, user: TeamsUser, home_tenant: str | None) -> Person | None: ...
     def link_by_roster_email(self, user: TeamsUser, email: str, home_tenant: str | None) -> Person | None: ...
+    def name_from_teams(self, person: Person, user: TeamsUser, name: str | None, home_tenant: str | None) -> Person: ...
 
 
 class Identities:
@@ -55,7 +56,12 @@ class Identities:
         self._found: OrderedDict[TeamsUser, tuple[float, Person]] = OrderedDict()
 
     async def resolve(
-        self, tenant_id: str | None, object_id: str | None, user_id: str | None, email_of: EmailOf
+        self,
+        tenant_id: str | None,
+        object_id: str | None,
+        user_id: str | None,
+        email_of: EmailOf,
+        name: str | None = None,
     ) -> Person | None:
         """The registered person, or None. An activity without an Entra object id is nobody: an
         email is never an identity on its own. ``email_of`` asks the channel's roster for the Teams
@@ -71,6 +77,9 @@ class Identities:
             email = await email_of(user_id)
             if email:
                 person = await asyncio.to_thread(self._casework.link_by_roster_email, user, email, self._home)
+        if person is not None and name:
+            # Once per remembered period: the name Teams shows for them, so cards name them.
+            person = await asyncio.to_thread(self._casework.name_from_teams, person, user, name, self._home)
         if person is not None:
             self._remember(user, person)
         return person

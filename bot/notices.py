@@ -10,8 +10,45 @@ from __future__ import annotations
 
 from bot import views
 from bot.views import Card
-from casework.records import Notice
+from bot.views_base import chair_of, dissenter
+from casework.queries import CaseQueries
+from casework.records import Dissent, Notice
+from casework.results import CaseView
 from casework.service import Casework
+
+
+def decision_notice(dissent: Dissent, view: CaseView, reasons: str) -> Card:
+    """What was decided on a dissent, by whom, with the reasons given and what follows (001 5.7.7(3)-(6)).
+
+    Sent to the dissenting professional and the chair alike, so it names the professional rather
+    than saying "your dissent"."""
+    event = next((e for e in reversed(view.events) if e.name == f"dissent_{dissent.state}"), None)
+    decider = view.names.get(event.recorded_by or "") if event else None
+    if dissent.state == "declined":
+        title = f"Late dissent declined: {dissent.reference}"
+        decision, by = "Declined by the chair, at their discretion", chair_of(view)
+        follow = "The dissent was raised after its window closed and the chair did not accept it."
+    elif dissent.state == "upheld":
+        title = f"Dissent upheld: {dissent.reference}"
+        decision, by = "Upheld: the conference will be reconvened", decider or "The reviewing manager"
+        follow = "; ".join(f"{d.title}: by {views.when(d.due)}." for d in CaseQueries.after_uphold(view)[:1]) or (
+            "The chair arranges the reconvened conference."
+        )
+    else:
+        title = f"Dissent not upheld: {dissent.reference}"
+        decision, by = "Not upheld: the conference decision stands", decider or "The reviewing manager"
+        follow = (
+            "If the professional remains unhappy with the decision, the procedure for resolving professional "
+            "differences applies; they discuss their reasons with their line manager or safeguarding lead."
+        )
+    facts = [
+        ("Dissent by", dissenter(dissent, view)),
+        ("Raised", views.when(dissent.raised_at)),
+        ("Decision", decision),
+        ("Decided by", by),
+        ("Reasons", reasons),
+    ]
+    return views.notice_card(title, follow, facts, colour="Default", cites=views.procedure(view.area))
 
 
 def draw_notice(cw: Casework, notice: Notice) -> tuple[Card, str, str]:
@@ -29,7 +66,7 @@ def draw_notice(cw: Casework, notice: Notice) -> tuple[Card, str, str]:
         return card, f"Decision needed: dissent on {ref}", f"A dissent on {ref} awaits your decision."
     if notice.kind == "decision_made" and dissent is not None:
         reasons = cw.decision_reasons(ref, dissent.id or 0) or "not on record"
-        card = views.decision_notice(dissent, view, reasons)
+        card = decision_notice(dissent, view, reasons)
         if dissent.state == "declined":
             return card, f"Late dissent declined: {ref}", f"Your late dissent on {ref} was declined by the chair."
         outcome = "upheld: the conference will be reconvened" if dissent.state == "upheld" else "not upheld"

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any, ClassVar
 
 from bot import views
+from bot.cases_view import cases_card
 from bot.commands import Command, ParseError, usage
 from bot.views import Card
 from casework.clock import LONDON, local_moment, start_of_day
@@ -125,6 +126,8 @@ class Turns:
             return views.timeline_card(cw.view(me.id, cmd.reference or ""), now)
         if cmd.name == "deadlines":
             return views.deadlines_card(cw.deadlines_for(me.id), now)
+        if cmd.name == "cases":
+            return cases_card(cw.cases_for(me.id), now)
         if cmd.name == "decide":
             view = cw.require_decider(me.id, cmd.reference or "")
             open_ = cw.awaiting_decision(view)

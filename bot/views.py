@@ -8,20 +8,18 @@ from typing import Any
 
 from bot.commands import USAGE
 from bot.reminder_views import action_for, reminder_card, reminder_met_card
-from bot.views_base import Card, cited, escape_markdown, prose, when, words
+from bot.views_base import Card, chair_of, cited, dissenter, escape_markdown, event_words, prose, when, words
 from cards.render import link, render
 from casework.audit_words import AuditLine
 from casework.clock import when_recorded
 from casework.commands.complaint import step_command
 from casework.commands.corrections import Correctable, describe
-from casework.event_titles import event_title
 from casework.lifecycle.spec import CLOSED
 from casework.packs import Area
-from casework.queries import CaseQueries
-from casework.records import COMPLAINANT_ROLES, CaseEvent, Conference, Dissent
+from casework.records import COMPLAINANT_ROLES, Conference, Dissent
 from casework.service import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, CaseView, Due
 from casework.timeline import Deadline, Timeline, rag
-from casework.wording import PROCESS_TITLE, STATUS_WORDS, named
+from casework.wording import PROCESS_TITLE, STATUS_WORDS
 
 RAG_COLOUR = {"red": "Attention", "amber": "Warning", "green": "Good", "grey": "Default"}
 
@@ -64,7 +62,7 @@ def dissent_form(windows: Sequence[tuple[Conference, datetime | None]]) -> Card:
     return render("dissent_form", conferences=conferences, first=conferences[0]["reference"] if conferences else "")
 
 
-def _deadline_text(d: Deadline) -> str:
+def deadline_text(d: Deadline) -> str:
     """When the deadline falls, in words that add to its mark ("Done:", "Overdue:") rather than repeat
     it; a date already past reads as past ("Closed on ...", "Was due ...")."""
     if d.due is None:
@@ -121,19 +119,6 @@ def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: Ca
         next=next_steps(tl) if tl else "The chair has been told.",
         next_source=procedure(view.area),
     )
-
-
-def dissenter(dissent: Dissent, view: CaseView) -> str:
-    """The dissenting professional by name and agency: "Alex Wilber (police)"."""
-    return named(view.names.get(dissent.person_id), dissent.agency or "", fallback="A professional")
-
-
-def chair_of(view: CaseView) -> str:
-    """The conference's chair by name, or that none is recorded."""
-    chair = view.conference.chair_id
-    if not chair:
-        return "No chair recorded"
-    return named(view.names.get(chair), fallback="Name not on record")
 
 
 def _decision_due(view: CaseView) -> str:
@@ -224,7 +209,7 @@ def step_form(
     offered = set(STEP_EVENTS[command]) & set(view.area.events)
     steps = [s for s in valid if s.event in offered]
     due = [
-        {"label": d.title, "value": f"{escape_markdown(_deadline_text(d))} ({cited(d.rule.source, view.area)})"}
+        {"label": d.title, "value": f"{escape_markdown(deadline_text(d))} ({cited(d.rule.source, view.area)})"}
         for t in view.timelines
         if t.process == "complaint"
         for d in t.deadlines
@@ -292,7 +277,7 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
                     "rag": mark(d, rag(d, now)),
                     "title": d.title,
                     "colour": colour_of(d, now),
-                    "due_text": _deadline_text(d),
+                    "due_text": deadline_text(d),
                     "source": cited(d.rule.source, view.area)
                     + (f". {prose(d.rule.note, view.area)}" if d.rule.note and d.status != "waiting" else ""),
                 }
@@ -307,26 +292,6 @@ def timeline_card(view: CaseView, now: datetime) -> Card:
         sections=sections,
         events=events,
     )
-
-
-def event_words(event: CaseEvent, view: CaseView) -> str:
-    """An event as a sentence: what happened, whose dissent it concerns, and who recorded it
-    ("Dissent upheld: Alex Wilber's (police), raised Tue 1 Dec 2026, 19:34. Recorded by Sam Jones.")."""
-    text = event_title(event.name)
-    about = next((d for d in view.dissents if _concerns(event, d)), None)
-    if about is not None:
-        text += f": the dissent by {dissenter(about, view)}, raised {when(about.raised_at)}"
-    if event.recorded_by and event.recorded_by in view.names:
-        text += f". Recorded by {view.names[event.recorded_by]}"
-    return text + "."
-
-
-def _concerns(event: CaseEvent, d: Dissent) -> bool:
-    """Whether a dissent event is this dissent's: raised at its moment, or decided at its decision's."""
-    if not event.name.startswith("dissent_"):
-        return False
-    at = d.raised_at if event.name == "dissent_raised" else d.decided_at
-    return at is not None and abs((event.at - at).total_seconds()) < 1
 
 
 def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
@@ -352,7 +317,7 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
                 "reference": item.reference,
                 "title": d.title,
                 "colour": colour_of(d, now),
-                "due_text": _deadline_text(d),
+                "due_text": deadline_text(d),
                 "source": cited(d.rule.source, d.area),
                 "verb": verb,
                 "action": title,
@@ -381,40 +346,6 @@ def audit_card(reference: str, lines: Sequence[AuditLine]) -> Card:
             for line in shown
         ],
     )
-
-
-def decision_notice(dissent: Dissent, view: CaseView, reasons: str) -> Card:
-    """What was decided on a dissent, by whom, with the reasons given and what follows (001 5.7.7(3)-(6)).
-
-    Sent to the dissenting professional and the chair alike, so it names the professional rather
-    than saying "your dissent"."""
-    event = next((e for e in reversed(view.events) if e.name == f"dissent_{dissent.state}"), None)
-    decider = view.names.get(event.recorded_by or "") if event else None
-    if dissent.state == "declined":
-        title = f"Late dissent declined: {dissent.reference}"
-        decision, by = "Declined by the chair, at their discretion", chair_of(view)
-        follow = "The dissent was raised after its window closed and the chair did not accept it."
-    elif dissent.state == "upheld":
-        title = f"Dissent upheld: {dissent.reference}"
-        decision, by = "Upheld: the conference will be reconvened", decider or "The reviewing manager"
-        follow = "; ".join(f"{d.title}: by {when(d.due)}." for d in CaseQueries.after_uphold(view)[:1]) or (
-            "The chair arranges the reconvened conference."
-        )
-    else:
-        title = f"Dissent not upheld: {dissent.reference}"
-        decision, by = "Not upheld: the conference decision stands", decider or "The reviewing manager"
-        follow = (
-            "If the professional remains unhappy with the decision, the procedure for resolving professional "
-            "differences applies; they discuss their reasons with their line manager or safeguarding lead."
-        )
-    facts = [
-        ("Dissent by", dissenter(dissent, view)),
-        ("Raised", when(dissent.raised_at)),
-        ("Decision", decision),
-        ("Decided by", by),
-        ("Reasons", reasons),
-    ]
-    return notice_card(title, follow, facts, colour="Default", cites=procedure(view.area))
 
 
 def notice_card(

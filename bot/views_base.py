@@ -12,7 +12,10 @@ from typing import Any
 from cards.render import escape_markdown, link
 from casework.citations import Where, cite, cite_text
 from casework.clock import when
-from casework.wording import words
+from casework.event_titles import event_title
+from casework.records import CaseEvent, Dissent
+from casework.results import CaseView
+from casework.wording import named, words
 
 Card = dict[str, Any]
 
@@ -33,4 +36,51 @@ def prose(text: str, where: Where) -> str:
     return escape_markdown(cite_text(text, where))
 
 
-__all__ = ["Card", "cited", "cited_plain", "escape_markdown", "prose", "when", "words"]
+# People by name (issue 14 item 1): who dissented, who chairs, who recorded an event.
+
+
+def dissenter(dissent: Dissent, view: CaseView) -> str:
+    """The dissenting professional by name and agency: "Alex Wilber (police)"."""
+    return named(view.names.get(dissent.person_id), dissent.agency or "", fallback="A professional")
+
+
+def chair_of(view: CaseView) -> str:
+    """The conference's chair by name, or that none is recorded."""
+    chair = view.conference.chair_id
+    if not chair:
+        return "No chair recorded"
+    return named(view.names.get(chair), fallback="Name not on record")
+
+
+def event_words(event: CaseEvent, view: CaseView) -> str:
+    """An event as a sentence: what happened, whose dissent it concerns, and who recorded it
+    ("Dissent upheld: Alex Wilber's (police), raised Tue 1 Dec 2026, 19:34. Recorded by Sam Jones.")."""
+    text = event_title(event.name)
+    about = next((d for d in view.dissents if _concerns(event, d)), None)
+    if about is not None:
+        text += f": the dissent by {dissenter(about, view)}, raised {when(about.raised_at)}"
+    if event.recorded_by and event.recorded_by in view.names:
+        text += f". Recorded by {view.names[event.recorded_by]}"
+    return text + "."
+
+
+def _concerns(event: CaseEvent, d: Dissent) -> bool:
+    """Whether a dissent event is this dissent's: raised at its moment, or decided at its decision's."""
+    if not event.name.startswith("dissent_"):
+        return False
+    at = d.raised_at if event.name == "dissent_raised" else d.decided_at
+    return at is not None and abs((event.at - at).total_seconds()) < 1
+
+
+__all__ = [
+    "Card",
+    "chair_of",
+    "cited",
+    "cited_plain",
+    "dissenter",
+    "escape_markdown",
+    "event_words",
+    "prose",
+    "when",
+    "words",
+]

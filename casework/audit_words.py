@@ -38,6 +38,7 @@ ACTION_WORDS: Mapping[str, str] = {
     "duty.done": "marked a duty done",
     "identity.linked": "linked their Teams account to their registered record",
     "person.upserted": "updated a person's registration",
+    "person.named": "had their display name updated from Teams",
 }
 
 

@@ -18,7 +18,7 @@ from casework.commands.identity import IdentityCommands
 from casework.commands.meetings import MeetingCommands
 from casework.commands.privacy import PrivacyCommands
 from casework.commands.registry import RegistryCommands
-from casework.queries import CaseQueries
+from casework.overview import OverviewQueries
 from casework.records import Notice
 from casework.results import CaseView, Changed, DissentRaised, Due
 
@@ -33,7 +33,7 @@ class Casework(
     RegistryCommands,
     IdentityCommands,
     PrivacyCommands,
-    CaseQueries,
+    OverviewQueries,
 ):
     """The casework service: one method per command (``casework.commands``) and the queries."""
 

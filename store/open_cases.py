@@ -91,6 +91,23 @@ class OpenCaseRepository(Repository):
         with self._core_read() as conn:
             return list(conn.execute(query).scalars())
 
+    def closed_cases_of(self, person_id: str, since: datetime) -> list[str]:
+        """Closed cases the person chairs or attended with an event since ``since``, by reference: the
+        "recently closed" part of their ``cases`` overview (issue 14 item 4)."""
+        attended = select(_attendees.reference).where(_attendees.person_id == person_id)
+        recent = select(_events.reference).where(_events.at >= since)
+        query = (
+            select(_conferences.reference)
+            .where(
+                _conferences.is_open == false(),
+                or_(_conferences.chair_id == person_id, _conferences.reference.in_(attended)),
+                _conferences.reference.in_(recent),
+            )
+            .order_by(_conferences.reference)
+        )
+        with self._core_read() as conn:
+            return list(conn.execute(query).scalars())
+
     def open_cases_in(self, areas: Sequence[str] | None = None) -> list[str]:
         """Open cases of these areas (every area for None), by reference (the open-state index)."""
         query = select(_conferences.reference).where(_conferences.is_open == true())

@@ -16,7 +16,8 @@ person, the pair and how it was made; the audit log never holds an email or a na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 
 from casework.commands.base import CaseworkBase
 from casework.errors import DuplicateRecord
@@ -27,6 +28,15 @@ ANY_TENANT = "*"
 #: How a pair came to be linked (``person_identities.linked_by`` and the audit entry's ``by``).
 BY_OBJECT_ID = "object-id"
 BY_ROSTER_EMAIL = "roster-email"
+#: The longest display name kept (Entra allows 256; cards need far less).
+NAME_LIMIT = 80
+
+
+def display_name(raw: str | None) -> str:
+    """A display name as Teams sends it, made safe to store and show: control and format characters
+    dropped, whitespace folded, at most :data:`NAME_LIMIT` characters."""
+    kept = "".join(ch for ch in raw or "" if unicodedata.category(ch)[0] != "C")
+    return " ".join(kept.split())[:NAME_LIMIT].strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,20 @@ class IdentityCommands(CaseworkBase):
             return person
         registered = self.store.get_person(user.object_id)
         return None if registered is None else self._link(user, registered, BY_OBJECT_ID)
+
+    def name_from_teams(self, person: Person, user: TeamsUser, name: str | None, home_tenant: str | None) -> Person:
+        """The professional's display name as Teams gives it (the activity's ``from.name``), kept so
+        every card can name them (issue 14 item 1); stored only for an account of the home tenant,
+        and only when it differs. The audit entry says that the name changed, never the name."""
+        shown = display_name(name)
+        if not shown or shown == person.display_name or not user.in_home(home_tenant):
+            return person
+        named = replace(person, display_name=shown)
+        with self.store.unit_of_work() as uow:
+            self.store.upsert_person(named)
+            self.store.append_audit(person.id, "person.named", "-", {"person": person.id, "from": "teams"})
+            uow.commit()
+        return named
 
     def link_by_roster_email(self, user: TeamsUser, email: str, home_tenant: str | None) -> Person | None:
         """Step 3 above: the registered person with this roster email, linked to the pair now, or None

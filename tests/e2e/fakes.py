@@ -569,7 +569,7 @@ def _base_activity(
     tenant_id: str,
     conversation_type: str,
     *,
-    user_name: str = "Test User",
+    user_name: str | None = None,
     bot_id: str = BOT_ID,
     activity_id: str | None = None,
     meeting_id: str | None = None,
@@ -585,7 +585,8 @@ def _base_activity(
         "localTimestamp": _now_iso(),
         "channelId": channel_id,
         "serviceUrl": service_url,
-        "from": {"id": user_id, "name": user_name, "aadObjectId": aad_object_id},
+        # Teams always names the sender; tests leave it out unless they test names (issue 14).
+        "from": {"id": user_id, "aadObjectId": aad_object_id, **({"name": user_name} if user_name else {})},
         "conversation": {
             "id": conversation_id,
             "conversationType": conversation_type,
@@ -608,7 +609,7 @@ def message(
     conversation_type: str = "personal",
     mentions: Sequence[tuple[str, str]] | None = None,
     *,
-    user_name: str = "Test User",
+    user_name: str | None = None,
     bot_id: str = BOT_ID,
     activity_id: str | None = None,
     meeting_id: str | None = None,
@@ -650,7 +651,7 @@ def invoke_adaptive_card_action(
     conversation_type: str = "personal",
     *,
     reply_to_id: str | None = None,
-    user_name: str = "Test User",
+    user_name: str | None = None,
     bot_id: str = BOT_ID,
     meeting_id: str | None = None,
 ) -> JsonDict:

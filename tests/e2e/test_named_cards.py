@@ -61,8 +61,8 @@ def server(tmp_path: Path) -> Iterator[BotServer]:
         yield srv
 
 
-def say(server: BotServer, channel: fakes.FakeTeamsChannel, oid: str, text: str) -> Any:
-    return server.post(fakes.message(text, f"a:{oid}", PEOPLE[oid][0], oid, channel.service_url))
+def say(server: BotServer, channel: fakes.FakeTeamsChannel, oid: str, text: str, **kw: Any) -> Any:
+    return server.post(fakes.message(text, f"a:{oid}", PEOPLE[oid][0], oid, channel.service_url, **kw))
 
 
 def act(server: BotServer, channel: fakes.FakeTeamsChannel, oid: str, verb: str, data: dict[str, Any]) -> Any:
@@ -163,15 +163,16 @@ def test_cards_name_the_people_and_the_decision_gives_its_reasons(
     assert colours.get("Done") == "Good" and colours.get("Open") != "Good", colours
 
 
-def _blocks(node: Any) -> Iterator[dict[str, Any]]:
+def _blocks(node: Any, kind: str = "TextBlock") -> Iterator[dict[str, Any]]:
+    """Every element of this type in the card, in order."""
     if isinstance(node, dict):
-        if node.get("type") == "TextBlock":
+        if node.get("type") == kind:
             yield node
         for value in node.values():
-            yield from _blocks(value)
+            yield from _blocks(value, kind)
     elif isinstance(node, list):
         for item in node:
-            yield from _blocks(item)
+            yield from _blocks(item, kind)
 
 
 def test_the_audit_trail_reads_in_words_numbered_per_case(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
@@ -199,3 +200,80 @@ def test_the_audit_trail_reads_in_words_numbered_per_case(server: BotServer, cha
     seqs = [e.seq for e in server.store.audit_entries("CPC-123")]
     assert positions == seqs and positions != [1, 2, 3]  # the global chain has a gap: shown as positions only
     assert "oid-pc" not in lines and "dissent.raised" not in lines
+
+
+def test_the_display_name_teams_gives_is_kept_and_shown(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
+    """A professional registered without a display name is named from Teams' ``from.name``; the
+    audit entry records that the name changed, not the name."""
+    assert server.store is not None
+    server.store.upsert_person(Person("oid-nurse", "nurse@example.org", "", "health", None))
+    say(server, channel, "oid-chair", "help", user_name="Sam Okafor")
+    say(
+        server,
+        channel,
+        "oid-nurse",
+        "dissent CPC-123 The health chronology was not considered",
+        user_name="Megan\u200b Bowen\n",
+    )
+    server.run_sweep()
+    person = server.store.get_person("oid-nurse")
+    assert person is not None and person.display_name == "Megan Bowen"
+    prompt = next(c for c in cards_to(channel, "oid-chair") if "Dissent from CPC-123" in text_of(c))
+    assert "Megan Bowen (health) has formally dissented" in text_of(prompt)
+    named = [e for e in server.store.audit_entries("-") if e.action == "person.named"]
+    assert [e.detail for e in named] == [{"person": "oid-nurse", "from": "teams"}]  # the chair's was unchanged
+    assert "Megan" not in repr([e.detail for e in server.store.audit_entries()])
+
+
+def test_cases_groups_what_needs_me_what_waits_on_others_and_what_closed(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    """``cases`` for the chair: CPC-123 needs them (a dissent to record), CPC-200 waits on the reviewing
+    manager (its dissent is recorded), CPC-300 closed this week; a case they have nothing to do with
+    is not listed. Each case has one tap to open it."""
+    store = server.store
+    assert store is not None
+    for ref, held in (
+        ("CPC-200", "2026-12-16T10:00"),
+        ("CPC-300", "2026-12-01T10:00"),
+        ("CPC-400", "2026-12-16T10:00"),
+    ):
+        chair = "oid-nurse" if ref == "CPC-400" else "oid-chair"
+        store.add_conference(
+            Conference(
+                ref,
+                "sussex",
+                "initial",
+                held_at=parse_time(held),
+                chair_id=chair,
+                attendees=(Attendee("oid-pc", "police"),),
+            )
+        )
+        store.record_event(CaseEvent(ref, "conference_held", parse_time(held), "cli"))
+    say(server, channel, "oid-chair", "help")
+    say(server, channel, "oid-pc", "dissent CPC-123 The threshold for a plan was not applied")
+    say(server, channel, "oid-pc", "dissent CPC-200 The risk from the adult was not weighed")
+    server.run_sweep()
+    prompt = next(c for c in cards_to(channel, "oid-chair") if "Dissent from CPC-200" in text_of(c))
+    act(server, channel, "oid-chair", "dissent.record", find_action(prompt, "dissent.record"))
+    store.record_event(CaseEvent("CPC-300", "managers_informed", parse_time("2026-12-15T10:00"), "cli"))
+    store.set_case_open("CPC-300", False)
+
+    say(server, channel, "oid-chair", "cases")
+    card = cards_to(channel, "oid-chair")[-1]
+    lines = text_of(card).splitlines()
+    assert lines[0] == "Your cases"
+    needs, waiting, closed = (
+        lines.index(h) for h in ("Needs you now (1)", "Waiting on others (1)", "Closed in the last 30 days (1)")
+    )
+    assert needs < waiting < closed
+    assert lines[needs + 1].startswith("CPC-123: Pan-Sussex")
+    assert lines[needs + 2].startswith("Record the dissent in the Chair's Summary and Plan")
+    assert lines[waiting + 1].startswith("CPC-200: Pan-Sussex")
+    assert "Waiting on: head of safeguarding" in lines[waiting + 3]
+    assert lines[closed + 1].startswith("CPC-300") and lines[closed + 2] == "Closed"
+    assert "CPC-400" not in "\n".join(lines)
+    opens = [a["data"] for a in _blocks(card, "Action.Execute")]
+    assert [d["reference"] for d in opens] == ["CPC-123", "CPC-200", "CPC-300"]
+    r = act(server, channel, "oid-chair", "open.status", opens[1])
+    assert r.status == 200 and "CPC-200: Pan-Sussex" in text_of(r.body["value"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft6Validator
 
 from bot import views
+from bot.cases_view import cases_card
+from bot.notices import decision_notice
 from cards.render import TemplateError, escape_markdown, render
 from casework.audit_words import audit_lines
 from casework.booking import DeclinePrompt
@@ -24,6 +28,7 @@ from casework.clock import parse_time
 from casework.commands.corrections import Correctable
 from casework.events import Event
 from casework.lifecycle.complaint import complaint_steps
+from casework.overview import CaseLine, Overview
 from casework.packs import Area
 from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent, Person
 from casework.rules import Rule
@@ -162,7 +167,67 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
             ]
         },
         "reminder_met": views.reminder_met_card("CPC-1", _rule(view.area, "dissent-decision"), None, view.area),
+        "cases": cases_card(_overview(view), NOW),
+        "cases_empty": cases_card(Overview((), (), ()), NOW),
+        **{
+            f"decision_notice_{state}": decision_notice(
+                replace(DISSENT, state=state), view, "Reasons [given](x) 1. here"
+            )
+            for state in ("upheld", "not_upheld", "declined")
+        },
     }
+
+
+def _overview(view: CaseView) -> Overview:
+    """Every group of the overview, with enough cases in one to be cut short ("And 2 more")."""
+    duties = [d for t in view.timelines for d in t.deadlines if d.rule.kind == "duty" and d.status == "pending"]
+    mine = CaseLine("CPC-1", view.area.name, duties[0], tuple(Due("CPC-1", d) for d in duties[:2]))
+    waiting = tuple(CaseLine(f"CPC-{n}", view.area.name, duties[-1]) for n in range(2, 14))
+    return Overview((mine,), waiting, (CaseLine("CPC-99", view.area.name, None),))
+
+
+#: Where Teams renders Markdown (a backslash before punctuation is an escape there) and where it
+#: shows text as it is (a backslash is a visible backslash).
+_MARKDOWN_KEYS = {"text", "title_fact", "value_fact"}
+_VISIBLE_ESCAPE = re.compile(r"\\(?![\\`*_\[\]()~.\-+])")
+
+
+def _shown_strings(node: Any, in_facts: bool = False) -> Iterator[tuple[str, str]]:
+    """(kind, text) for each string Teams shows: "markdown" or "plain"."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                if (key == "text" and node.get("type") == "TextBlock") or (in_facts and key in ("title", "value")):
+                    yield "markdown", value
+                elif key in ("title", "label", "placeholder", "errorMessage") or (key == "value" and "title" in node):
+                    yield "plain", value
+            else:
+                yield from _shown_strings(value, in_facts=key == "facts")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _shown_strings(item, in_facts)
+
+
+def test_no_markdown_escape_shows_in_any_card(areas: dict[str, Area]) -> None:
+    """Issue 14 item 6: in Markdown, a backslash escapes only punctuation ("1\\." is "1."); before
+    anything else it shows, as "\\1." did in the audit card. In plain text any backslash shows."""
+    for name, card in every_card(areas).items():
+        for kind, text in _shown_strings(card):
+            if kind == "markdown":
+                assert not _VISIBLE_ESCAPE.search(text), (name, text)
+            else:
+                assert "\\" not in text, (name, text)
+
+
+def test_the_escape_check_can_fail() -> None:
+    shown = dict(_shown_strings({"type": "TextBlock", "text": "\\1. Tue"}))
+    assert _VISIBLE_ESCAPE.search(shown["markdown"])
+    assert [
+        k for k, _ in _shown_strings({"type": "Input.ChoiceSet", "choices": [{"title": "a \\(b\\)", "value": "v"}]})
+    ] == [
+        "plain",
+        "plain",
+    ]
 
 
 def test_every_card_validates_against_adaptive_card_1_5(validator: Draft6Validator, areas: dict[str, Area]) -> None:

@@ -32,6 +32,9 @@ class People:
         self.reads += 1
         return next((p for p in self.by_id.values() if p.email == email.lower()), None)
 
+    def name_from_teams(self, person: Person, user: TeamsUser, name: str | None, home_tenant: str | None) -> Person:
+        return person
+
 
 class Roster:
     """Stands in for the Teams member lookup: user id -> email, counting calls."""
@@ -147,3 +150,12 @@ def test_remembered_per_tenant() -> None:
     run(ids.resolve("t1", "oid-alex", None, roster))
     run(ids.resolve("t2", "oid-alex", None, roster))
     assert people.reads == 2
+
+
+def test_display_names_from_teams_are_made_safe_to_show() -> None:
+    from casework.commands.identity import NAME_LIMIT, display_name
+
+    assert display_name("  Alex\u200b  Wilber\n") == "Alex Wilber"
+    assert display_name("Alex\x00 Wilber\u202e") == "Alex Wilber"
+    assert display_name(None) == "" and display_name("\n\t") == ""
+    assert len(display_name("x" * 500)) == NAME_LIMIT

@@ -23,6 +23,7 @@ import pytest
 import cards.render
 import graph.templates
 from bot import views
+from bot.cases_view import cases_card
 from bot.notices import draw_notice
 from casework.audit_words import audit_lines
 from casework.booking_window import booking_window, refuse_late_end
@@ -36,6 +37,7 @@ from casework.invitations import event_draft
 from casework.lifecycle.complaint import check_complaint_step, check_complaint_withdrawal, complaint_steps
 from casework.lifecycle.dissent import ACTIONS, STATES, dissent_transition
 from casework.lifecycle.spec import CLOSED
+from casework.overview import CaseLine, Overview
 from casework.packs import Area
 from casework.panel import Involvement, PanelMember, check_panel
 from casework.ports_graph import BookedInvitee, Booking
@@ -70,7 +72,7 @@ CARD_KINDS = {
     "chair_prompt_late", "decision", "complaint_form", "complaint_form_refused", "step_form_stage2",
     "step_form_panel", "step_form_refused", "correction_form", "correction_form_empty", "outcome_form",
     "timeline", "deadlines", "deadlines_empty", "audit", "notice", "panel_decline", "panel_decline_lost",
-    "panel_slots", "panel_slots_none", "reminder", "reminder_met", "notice_card",
+    "panel_slots", "panel_slots_none", "reminder", "reminder_met", "notice_card", "cases",
 }  # fmt: skip
 EMAIL_KINDS = {
     "reminder_email", "notice_email", "digest_html", "digest_text", "decline_email_html", "decline_email_text",
@@ -178,6 +180,8 @@ def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
     rights = [Due(REF, d, "right", "Pat") for t in view.timelines for d in t.deadlines if d.rule.kind == "window"]
     yield "deadlines", views.deadlines_card([*due, *rights], NOW)
     yield "deadlines_empty", views.deadlines_card([], NOW)
+    line = CaseLine(REF, area.name, due[0].deadline, (due[0],))
+    yield "cases", cases_card(Overview((line,), (replace(line, mine=()),), (replace(line, next=None),)), NOW)
     yield "audit", views.audit_card(REF, audit_lines([AuditEntry(1, NOW, "pc", "dissent.raised", REF)], {}))
     yield "notice_card", views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-9")
     yield "panel_decline", views.panel_decline_card(PROMPT)
