@@ -11,11 +11,12 @@ from bot.views_base import Card, cited, cited_plain, when
 from cards.render import render
 from casework.citations import Where
 from casework.commands.complaint import step_command
+from casework.event_titles import event_title
 from casework.rules import Rule
 
 #: purpose (casework.duties.purpose) -> (verb, button title)
 ACTIONS: dict[str, tuple[str, str]] = {
-    "decide": ("open.decide", "Decide on the dissent"),
+    "decide": ("open.decide", "Decide now"),
     "record": ("open.record", "Record the dissent"),
     "step": ("open.step", "Record the step"),
     "dissent": ("open.dissent", "Record dissent"),
@@ -24,9 +25,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def action_for(purpose: str) -> tuple[str, str]:
-    """The verb and title of the one button that completes a deadline of this purpose."""
-    return ACTIONS.get(purpose, ACTIONS["none"])
+def action_for(purpose: str, rule: Rule | None = None) -> tuple[str, str]:
+    """The verb and title of the one button that completes a deadline of this purpose; a complaint
+    step's button names the step ("Record: Stage 1 response sent")."""
+    verb, title = ACTIONS.get(purpose, ACTIONS["none"])
+    if purpose == "step" and rule is not None and rule.completed_by:
+        title = f"Record: {event_title(rule.completed_by[0])}"
+    return verb, title
 
 
 def _working_days(kind: str) -> int:

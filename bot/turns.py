@@ -123,7 +123,8 @@ class Turns:
             )
             return Reply(card, bool(changed.notices))
         if cmd.name == "status":
-            return views.timeline_card(cw.view(me.id, cmd.reference or ""), now)
+            view, mine = cw.status(me.id, cmd.reference or "")
+            return views.timeline_card(view, now, mine)
         if cmd.name == "deadlines":
             return views.deadlines_card(cw.deadlines_for(me.id), now)
         if cmd.name == "cases":
@@ -335,7 +336,8 @@ class Turns:
                 "and the chair will decide whether to accept it.",
                 "Warning",
             )
-        return views.timeline_card(cw.view(me.id, reference), self.now())
+        view, mine = cw.status(me.id, reference)
+        return views.timeline_card(view, self.now(), mine)
 
     def _decision_card(self, me: Person, changed: Changed) -> Card:
         """The reviewing manager's confirmation: what this decision means, and nothing left over from

@@ -267,13 +267,22 @@ def outcome_form(view: CaseView) -> Card:
     )
 
 
-def timeline_card(view: CaseView, now: datetime) -> Card:
+def timeline_card(view: CaseView, now: datetime, mine: Mapping[str, str] | None = None) -> Card:
+    """``status``: every deadline of the case; beside each of the viewer's open duties (``mine``:
+    deadline id -> purpose, from casework.overview) the one button that does it."""
     sections = []
     for tl in view.timelines:
         rows = []
         for d in tl.deadlines:
+            verb, action = action_for((mine or {}).get(d.id, "none"), d.rule)
             rows.append(
                 {
+                    "has_action": d.id in (mine or {}),
+                    "verb": verb,
+                    "action": action,
+                    "reference": view.conference.reference,
+                    "rule": d.id,
+                    "command": step_command(d.rule) if (mine or {}).get(d.id) == "step" else "",
                     "rag": mark(d, rag(d, now)),
                     "title": d.title,
                     "colour": colour_of(d, now),
@@ -310,7 +319,7 @@ def deadlines_card(items: Sequence[Due], now: datetime) -> Card:
                 }
             )
             continue
-        verb, title = action_for(item.purpose)
+        verb, title = action_for(item.purpose, d.rule)
         duties.append(
             {
                 "rag": mark(d, rag(d, now)),

@@ -17,9 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from casework.duties import purpose
+from casework.errors import NotEntitled
+from casework.permissions import is_attendee, may_view
 from casework.queries import CaseQueries
 from casework.records import CaseFile
-from casework.results import Due
+from casework.results import CaseView, Due
 from casework.timeline import Deadline
 
 #: How far back "recently closed" looks.
@@ -71,6 +74,31 @@ class OverviewQueries(CaseQueries):
         needs_me.sort(key=lambda c: min((d.deadline.due or far for d in c.mine), default=far))
         waiting.sort(key=lambda c: c.next.due or far if c.next else far)
         return Overview(tuple(needs_me), tuple(waiting), tuple(closed))
+
+    def status(self, actor: str, reference: str) -> tuple[CaseView, dict[str, str]]:
+        """``status``: the case as :meth:`view` draws it, and which of its open duties are the viewer's,
+        by deadline id, with what completing each takes (casework.duties.purpose), so the card can put
+        the button beside the step (issue 14 item 3). Read in the view's one transaction: the roles the
+        view reads for a manager are the roles that give them duties; a chair's or an attendee's duties
+        come from the case itself."""
+        case = self._case(reference)
+        conference = case.conference
+        roles = set() if may_view(actor, conference, set()) else self.store.roles_of(actor, conference.area)
+        if not may_view(actor, conference, roles):
+            raise NotEntitled(f"case {conference.reference} is visible to its chair, attendees and managers only")
+        view = self._view(case)
+        held = roles | ({"chair"} if conference.chair_id == actor else set())
+        held |= {"professional"} if is_attendee(actor, conference) else set()
+        mine: dict[str, str] = {
+            d.id: purpose(view.area, d.rule)
+            for tl in self._work_timelines(case, view.timelines)
+            for d in tl.deadlines
+            if d.applicable
+            and d.rule.kind == "duty"
+            and d.status in ("pending", "missed")
+            and d.rule.responsible in held
+        }
+        return view, mine
 
     def _next_step(self, case: CaseFile) -> Deadline | None:
         """The case's next open duty, soonest first (overdue ones first of all), whoever holds it."""

@@ -121,8 +121,19 @@ def test_cards_name_the_people_and_the_decision_gives_its_reasons(
 
     prompt = next(c for c in cards_to(channel, "oid-chair") if "Dissent from CPC-123" in text_of(c))
     assert "Alex Wilber (police) has formally dissented from the conference decision." in text_of(prompt)
+    # The chair's status card has the button beside the chair's own step, and only there.
+    say(server, channel, "oid-chair", "status CPC-123")
+    buttons = [(a["title"], a["data"]["rule"]) for a in _blocks(cards_to(channel, "oid-chair")[-1], "Action.Execute")]
+    assert buttons == [("Record the dissent", "dissent-recorded")], buttons
     act(server, channel, "oid-chair", "dissent.record", find_action(prompt, "dissent.record"))
     server.run_sweep()
+
+    # The reviewing manager's has "Decide now", which opens the decision card.
+    say(server, channel, "oid-hos", "status CPC-123")
+    buttons = [a for a in _blocks(cards_to(channel, "oid-hos")[-1], "Action.Execute")]
+    assert [(a["title"], a["data"]["rule"]) for a in buttons] == [("Decide now", "dissent-decision")]
+    r = act(server, channel, "oid-hos", buttons[0]["verb"], buttons[0]["data"])
+    assert "Decide on a dissent: CPC-123" in text_of(r.body["value"])
 
     decision = next(c for c in cards_to(channel, "oid-hos") if "Decide on a dissent" in text_of(c))
     words = text_of(decision)

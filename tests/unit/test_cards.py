@@ -134,6 +134,11 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "correction_form_empty": views.correction_form(Correctable(conf, (), "v1")),
         "outcome_form": views.outcome_form(view),
         "timeline": views.timeline_card(view, NOW),
+        "timeline_with_buttons": views.timeline_card(
+            view,
+            NOW,
+            {d.id: p for t in view.timelines for d, p in zip(t.deadlines, ("decide", "step", "done"), strict=False)},
+        ),
         "deadlines": views.deadlines_card(due, NOW),
         "deadlines_empty": views.deadlines_card([], NOW),
         "audit": views.audit_card(
@@ -303,3 +308,13 @@ def test_rendering_never_changes_the_template() -> None:
     first["body"].append({"type": "TextBlock", "text": "added"})
     second = render("result", title="A", message="B", colour="Good", facts=[])
     assert second["body"][0]["text"] == "A" and len(second["body"]) == 2
+
+
+def test_help_offers_one_tap_commands_that_parse() -> None:
+    """The welcome and help card's buttons send a command as if typed (Teams imBack); each must be one
+    the bot understands, or the first tap a new user makes gets "I don't know"."""
+    from bot.commands import ParseError, parse
+
+    sent = [a["data"]["msteams"]["value"] for a in views.help_card()["actions"]]
+    assert sent == ["cases", "deadlines", "dissent"]
+    assert not any(isinstance(parse(text), ParseError) for text in sent)

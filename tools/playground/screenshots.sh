@@ -21,5 +21,5 @@ for _ in $(seq 60); do
   sleep 1
 done
 node screenshots.mjs http://127.0.0.1:56150 "$out" \
-  "help|status $ref|dissent $ref the plan does not address neglect|deadlines|click:Record the dissent"
+  "help|dissent $ref the plan does not address neglect|status $ref|cases|audit $ref|deadlines|click:Record the dissent"
 echo "screenshots in $out"
