@@ -53,14 +53,18 @@ def chair_of(view: CaseView) -> str:
 
 
 def event_words(event: CaseEvent, view: CaseView) -> str:
-    """An event as a sentence: what happened, whose dissent it concerns, and who recorded it
-    ("Dissent upheld: Alex Wilber's (police), raised Tue 1 Dec 2026, 19:34. Recorded by Sam Jones.")."""
+    """An event as a sentence: what happened, whose dissent it concerns, and who recorded it when that
+    is someone else ("Dissent upheld: the dissent by Alex Wilber (police), raised Tue 1 Dec 2026,
+    19:34. Recorded by Priya Shah.")."""
     text = event_title(event.name)
     about = next((d for d in view.dissents if _concerns(event, d)), None)
-    if about is not None:
+    recorder = event.recorded_by
+    if about is not None and event.name == "dissent_raised":
+        text += f" by {dissenter(about, view)}"
+    elif about is not None:
         text += f": the dissent by {dissenter(about, view)}, raised {when(about.raised_at)}"
-    if event.recorded_by and event.recorded_by in view.names:
-        text += f". Recorded by {view.names[event.recorded_by]}"
+    if recorder and recorder in view.names and not (about is not None and recorder == about.person_id):
+        text += f". Recorded by {view.names[recorder]}"
     return text + "."
 
 

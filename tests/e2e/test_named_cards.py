@@ -159,6 +159,7 @@ def test_cards_name_the_people_and_the_decision_gives_its_reasons(
     say(server, channel, "oid-hos", "status CPC-123")
     status = text_of(cards_to(channel, "oid-hos")[-1])
     assert "Chair: Sam Okafor" in status
+    assert "Dissent raised by Alex Wilber (police)." in status  # raised by them: not "recorded by" again
     assert (
         "Dissent not upheld: the dissent by Alex Wilber (police), raised Thu 17 Dec 2026, 16:00. "
         "Recorded by Priya Shah." in status
