@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="threads that run store calls off the event loop; default db_pool_size + db_max_overflow",
     )
     db_ready_timeout: float = Field(default=2.0, gt=0, description="how long /readyz waits for the database")
+    admin_contact: str = Field(
+        default="",
+        max_length=200,
+        description="Who adds people to the register, as an unregistered user is told: a team and an "
+        "address, e.g. 'the safeguarding business support team (cpbs@example.org)'",
+    )
     procedures_dir: str = Field(
         default="",
         description="Extra directory (or several, separated by ':') of procedure packs; a pack there "

@@ -74,7 +74,9 @@ def create_app(
     database: DatabaseCheck | None = None,
 ) -> web.Application:
     adapter = edge.make_adapter(settings, token_source)
-    bot = ChallengeBot(casework, Delivery(adapter, settings.app_id, outbox), now, settings.home_tenant())
+    bot = ChallengeBot(
+        casework, Delivery(adapter, settings.app_id, outbox), now, settings.home_tenant(), settings.admin_contact
+    )
     gate = Gate.from_settings(settings)
     unauthenticated = not gate.authenticated
 

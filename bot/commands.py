@@ -6,12 +6,16 @@ reply showing the right form, never a stack trace.
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from dataclasses import dataclass
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]{0,200}>")
+
+#: Words people open a chat with, or ask what the bot does: all get the help card.
+HELP_WORDS = frozenset({"help", "?", "hi", "hello", "hey", "what", "commands", "menu", "start", "options"})
 
 USAGE: dict[str, tuple[str, str]] = {
     "help": ("help", "what the bot can do"),
@@ -63,7 +67,7 @@ def parse(raw: str) -> Command | ParseError:
     words = text.split(" ")
     head = words[0].lower()
     rest = words[1:]
-    if head in ("help", "?", "hi", "hello"):
+    if head in HELP_WORDS:
         return Command("help")
     if head in ("deadlines", "cases"):
         return Command(head)
@@ -94,5 +98,7 @@ def parse(raw: str) -> Command | ParseError:
         if len(rest) != 1:
             return ParseError(usage(head))
         return Command(head, rest[0])
-    known = ", ".join(sorted(USAGE))
-    return ParseError(f"I don't know '{words[0][:30]}'. Commands: {known}. Type help for the forms.")
+    close = difflib.get_close_matches(head, sorted({name.split(" ")[0] for name in USAGE}), n=1, cutoff=0.7)
+    if close:
+        return ParseError(f"Did you mean {close[0]}? {usage(next(n for n in USAGE if n.startswith(close[0])))}")
+    return ParseError("I can record dissent, complaints and their steps, and show deadlines. Type help to see how.")

@@ -29,6 +29,7 @@ from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPers
 from casework.ports import EmailOutbox
 from casework.records import Person
 from casework.service import Casework, Notice
+from casework.wording import sentence
 
 log = logging.getLogger("cpc.bot")
 
@@ -74,14 +75,19 @@ PANEL_VERBS = ("panel.replace", "panel.slots", "panel.reschedule")
 
 class ChallengeBot:
     def __init__(
-        self, casework: Casework, delivery: Delivery, now: Callable[[], datetime], home_tenant: str | None = None
+        self,
+        casework: Casework,
+        delivery: Delivery,
+        now: Callable[[], datetime],
+        home_tenant: str | None = None,
+        admin_contact: str = "",
     ) -> None:
         self.casework = casework
         self.delivery = delivery
         self.now = now
         self._refs: dict[str, tuple[str, str, str]] = {}
         self.identities = Identities(casework, home_tenant)
-        self.turns = Turns(casework, now)
+        self.turns = Turns(casework, now, admin_contact)
         # Panel booking (casework.booking.Booker), wired by the composition root when available.
         self.booker: Any = None
         # Asks the sweep to deliver queued notices now (wired by the composition root); notices are
@@ -123,11 +129,10 @@ class ChallengeBot:
                     await asyncio.to_thread(self.casework.store.save_conversation_ref, person.id, ref_json)
                     self._refs[person.id] = key
 
-    @staticmethod
-    def _me(turn_context: edge.TurnContext) -> Person:
+    def _me(self, turn_context: edge.TurnContext) -> Person:
         person = turn_context.turn_state.get("cpc.person")
         if person is None:
-            raise UnknownPerson()
+            raise UnknownPerson(self.turns.admin_contact)
         assert isinstance(person, Person)
         return person
 
@@ -148,7 +153,7 @@ class ChallengeBot:
         if isinstance(reply, Reply):
             reply = reply.body
         if isinstance(reply, str):
-            await turn_context.send_activity(edge.text_activity(reply))
+            await turn_context.send_activity(edge.text_activity(sentence(reply)))
         else:
             await turn_context.send_activity(_card_activity(reply))
 
@@ -167,11 +172,13 @@ class ChallengeBot:
                 return await self._panel_action(me, verb, data)
             result = await asyncio.to_thread(self.turns.act, me, verb, data)
         except AlreadyDone as exc:
-            return views.result_card("Already done", f"{exc}. Nothing was changed.", "Default")
+            return views.result_card("Already done", f"{sentence(str(exc))} Nothing was changed.", "Default")
         except StaleAction as exc:
-            return views.result_card("This card is out of date", f"{exc}. Nothing was changed.", "Warning")
+            return views.result_card(
+                "This card is out of date", f"{sentence(str(exc))} Nothing was changed.", "Warning"
+            )
         except CaseworkError as exc:
-            return views.result_card("Not done", str(exc), "Attention")
+            return views.result_card("Not done", sentence(str(exc)), "Attention")
         self._after(result)
         body = result.body if isinstance(result, Reply) else result
         return body if isinstance(body, dict) else views.result_card("Done", body)

@@ -17,7 +17,14 @@ from bot.cases_view import cases_card
 from bot.commands import Command, ParseError, usage
 from bot.views import Card
 from casework.clock import LONDON, local_moment, start_of_day
-from casework.errors import CaseworkError, InvalidInput, MalformedTime, SecondComplaint, UnknownPerson
+from casework.errors import (
+    CaseworkError,
+    InvalidInput,
+    MalformedTime,
+    PossibleName,
+    SecondComplaint,
+    UnknownPerson,
+)
 from casework.lifecycle import StepNotValid
 from casework.records import Person
 from casework.service import Casework, Changed
@@ -75,6 +82,11 @@ def _date(text: str, clock: str = "") -> datetime:
     return given if isinstance(given, datetime) else start_of_day(given)
 
 
+def _confirmed(data: Mapping[str, Any], key: str) -> bool:
+    """A card's confirmation box or button: "true" when ticked or pressed."""
+    return str(data.get(key) or "").lower() == "true"
+
+
 def twice(changed: Changed) -> str:
     """Said when this answers a repeat: the first action's answer, and that nothing was done twice."""
     return " This was sent more than once: it is recorded once." if changed.repeated else ""
@@ -86,6 +98,8 @@ class Turns:
 
     casework: Casework
     now: Callable[[], datetime]
+    #: Who adds people to the register, as unregistered users are told (``CPC_ADMIN_CONTACT``).
+    admin_contact: str = ""
     #: Every card verb this class handles (filled from ``_ACTIONS`` below).
     VERBS: ClassVar[tuple[str, ...]] = ()
 
@@ -94,9 +108,9 @@ class Turns:
         if isinstance(cmd, ParseError):
             return cmd.message
         if cmd.name == "help":
-            return views.help_card(None if person else str(UnknownPerson()))
+            return views.help_card(None if person else str(UnknownPerson(self.admin_contact)))
         if person is None:
-            raise UnknownPerson()
+            raise UnknownPerson(self.admin_contact)
         me = person
         cw = self.casework
         now = self.now()
@@ -146,6 +160,9 @@ class Turns:
             return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now, cw.complaint_next(view))
         if cmd.name == "outcome":
             view = cw.require_stage_role(me.id, cmd.reference or "")
+            if not view.complaints:
+                ref = view.conference.reference
+                return f"There is no complaint about {ref}, so there is no outcome to record. Type: complaint {ref}"
             return views.outcome_form(view)
         if cmd.name == "correct":
             return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
@@ -161,9 +178,14 @@ class Turns:
             return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)
         return usage("help")
 
-    def _raise_dissent(self, me: Person, reference: str | None, reason: str, chat_id: str | None) -> Reply:
+    def _raise_dissent(
+        self, me: Person, reference: str | None, reason: str, chat_id: str | None, confirm_name: bool = False
+    ) -> Reply:
         cw = self.casework
-        result = cw.raise_dissent(me.id, reference, reason, chat_id)
+        try:
+            result = cw.raise_dissent(me.id, reference, reason, chat_id, confirm_name=confirm_name)
+        except PossibleName as asked:
+            return Reply(views.name_check_card(asked.reference, " ".join(reason.split())))
         # The command drew the case as it left it; only a repeat is drawn again (one read per turn).
         view = result.view or cw.view(me.id, result.conference.reference)
         return Reply(views.dissent_confirmation(result.dissent, result.window_due, view), bool(result.notices))
@@ -192,7 +214,10 @@ class Turns:
             if verb == "complaint.submit":
                 conference = cw.require_complaint_role(me.id, reference)
                 second = isinstance(exc, SecondComplaint)
-                return views.complaint_form(conference.reference, today, typed=data, error=error, offer_second=second)
+                asked = isinstance(exc, PossibleName)
+                return views.complaint_form(
+                    conference.reference, today, typed=data, error=error, offer_second=second, offer_name=asked
+                )
             if verb != "step.submit" or command not in ("stage2", "panel"):
                 return None
             view = cw.require_stage_role(me.id, reference)
@@ -208,7 +233,11 @@ class Turns:
 
     def _dissent_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
         return self._raise_dissent(
-            me, text_of(data, "reference", "the conference"), text_of(data, "reason", "your reason"), None
+            me,
+            text_of(data, "reference", "the conference"),
+            text_of(data, "reason", "your reason"),
+            None,
+            confirm_name=_confirmed(data, "confirm_name"),
         )
 
     def _dissent_record(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
@@ -260,7 +289,8 @@ class Turns:
             text_of(data, "complainant", "the complainant"),
             text_of(data, "grounds", "the grounds"),
             str(data.get("summary") or ""),
-            confirm_repeat=str(data.get("second") or "").lower() == "true",
+            confirm_repeat=_confirmed(data, "second"),
+            confirm_name=_confirmed(data, "confirm_name"),
         )
         return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
 

@@ -113,12 +113,20 @@ def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: Ca
         "dissent_confirmation",
         reference=dissent.reference,
         late=dissent.late,
-        window=f"closes {when(window_due)}" if window_due else "no time limit in this area",
+        window=(f"closed on {when(window_due)}" if dissent.late else f"closes {when(window_due)}")
+        if window_due
+        else "no time limit in this area",
         raised=when(dissent.raised_at),
         reason=dissent.reason,
         next=next_steps(tl) if tl else "The chair has been told.",
         next_source=procedure(view.area),
     )
+
+
+def name_check_card(reference: str, reason: str) -> Card:
+    """Before a reason that looks as if it names someone is recorded: send anyway, or edit it here
+    (casework.names; issue 14 item 7). Never a refusal."""
+    return render("name_check", reference=reference, reason=reason)
 
 
 def _decision_due(view: CaseView) -> str:
@@ -139,7 +147,7 @@ def chair_prompt(dissent: Dissent, view: CaseView, window_due: datetime | None) 
         reference=dissent.reference,
         dissenter=dissenter(dissent, view),
         late=dissent.late,
-        window=f"closed {when(window_due)}" if window_due else "",
+        window=f"closed on {when(window_due)}" if window_due else "",
         reason=dissent.reason,
         raised=when(dissent.raised_at),
         decision_due=_decision_due(view),
@@ -177,6 +185,7 @@ def complaint_form(
     typed: Mapping[str, Any] | None = None,
     error: str = "",
     offer_second: bool = False,
+    offer_name: bool = False,
 ) -> Card:
     """The complaint form; refused, it comes back with what was typed, the error, and (for a second
     complaint like one on record, casework.errors.SecondComplaint) the box that confirms it."""
@@ -191,6 +200,7 @@ def complaint_form(
         summary=_typed(typed, "summary"),
         error=error,
         offer_second=offer_second,
+        offer_name=offer_name,
         roles=[{"title": r.capitalize(), "value": r} for r in COMPLAINANT_ROLES],
         grounds=[{"title": t, "value": k} for k, t in COMPLAINT_GROUNDS.items()],
     )

@@ -187,11 +187,18 @@ class NotEntitled(CaseworkError):
         super().__init__(message)
 
 
+#: Who adds people, when the authority has not said (``CPC_ADMIN_CONTACT``).
+DEFAULT_ADMIN = "your local authority's administrator for this bot"
+
+
 class UnknownPerson(CaseworkError):
-    def __init__(self) -> None:
+    """Someone the register does not know. Told who adds people (``CPC_ADMIN_CONTACT``), never an
+    administrator's command: they cannot run it."""
+
+    def __init__(self, admin_contact: str = "") -> None:
         super().__init__(
-            "you are not registered with the conference challenge bot yet; ask your safeguarding "
-            "administrator to add you (cpc people add)"
+            "You are not registered with the conference challenge bot yet. "
+            f"Ask {admin_contact.strip() or DEFAULT_ADMIN} to add you."
         )
 
 
@@ -230,3 +237,12 @@ class DuplicateRecord(CaseworkError):
 class SecondComplaint(InvalidInput):
     """A complaint like one already recorded (same case, day and complainant, other grounds or summary):
     recorded only when the user confirms it is a second complaint."""
+
+
+class PossibleName(InvalidInput):
+    """Free text that looks as if it holds a personal name (casework.names): recorded only once the
+    person confirms it (issue 14 item 7). The message never repeats the words, which may be a name."""
+
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        super().__init__("This looks like it may contain a name. Case records use references. Send anyway or edit.")

@@ -42,6 +42,22 @@ NOT_A_PERSON: Mapping[str, str] = {
 }
 
 
+_COMMAND_AT_END = re.compile(r"Type: [^.?!]*$")
+
+
+def sentence(text: str) -> str:
+    """A reply as a sentence: a capital first letter and a full stop at the end (issue 14: replies
+    started "you already recorded ..."). A reply ending with a command to type ("Type: status CPC-123")
+    gets no stop, which would be copied with it."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    if text[-1] in ".?!" or _COMMAND_AT_END.search(text):
+        return text
+    return text + "."
+
+
 def named(name: str | None, agency: str = "", fallback: str = "A professional") -> str:
     """A professional as cards name them: "Alex Wilber (police)". Display names are professionals'
     own, from the Teams roster or the register; a child's or a family's name is never stored as one.
@@ -92,5 +108,6 @@ __all__ = [
     "audit_when",
     "detail_words",
     "named",
+    "sentence",
     "words",
 ]

@@ -13,12 +13,14 @@ from casework.errors import (
     DuplicateRecord,
     EventOrderError,
     InvalidInput,
+    PossibleName,
     SecondComplaint,
     StaleAction,
 )
 from casework.events import Event, index_events
 from casework.free_text import text_hash
 from casework.lifecycle.complaint import check_complaint_step
+from casework.names import possible_name
 from casework.permissions import (
     COMPLAINT_ROLES,
     STAGE_ROLES,
@@ -99,6 +101,7 @@ class ComplaintCommands(CaseworkBase):
         grounds: str,
         summary: str,
         confirm_repeat: bool = False,
+        confirm_name: bool = False,
     ) -> Changed:
         """A complaint from a child or family member is received: Stage 1 starts (000 §3; 001 5.7.12).
 
@@ -111,7 +114,7 @@ class ComplaintCommands(CaseworkBase):
         try:
             with self.store.unit_of_work() as uow:
                 changed = self._record_complaint(
-                    actor, reference, received, complainant_role, grounds, summary, confirm_repeat
+                    actor, reference, received, complainant_role, grounds, summary, confirm_repeat, confirm_name
                 )
                 uow.commit()
             return changed
@@ -135,6 +138,7 @@ class ComplaintCommands(CaseworkBase):
         grounds: str,
         summary: str,
         confirm_repeat: bool,
+        confirm_name: bool = False,
     ) -> Changed:
         conference = self.conference(reference)
         roles = self.roles(actor, conference.area)
@@ -155,6 +159,9 @@ class ComplaintCommands(CaseworkBase):
                 f"({spoken_date(local_date(conference.held_at))})"
             )
         summary = " ".join(summary.split())[:MAX_TEXT]
+        if not confirm_name and possible_name(summary):
+            # A summary names the complainant by role (issue 14 item 7): asked, never refused.
+            raise PossibleName(conference.reference)
         existing = self.store.complaints_for(conference.reference)
         area = self.area_of(conference)
         if not any(not c.stage.startswith("closed") for c in existing):

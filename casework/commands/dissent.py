@@ -12,10 +12,12 @@ from casework.errors import (
     AlreadyDone,
     DuplicateRecord,
     InvalidInput,
+    PossibleName,
     StaleAction,
 )
 from casework.free_text import text_hash
 from casework.lifecycle.dissent import TRANSITIONS, dissent_transition, is_decided, state_words
+from casework.names import possible_name
 from casework.permissions import (
     DECIDE_ROLES,
     require_any,
@@ -71,7 +73,12 @@ class DissentCommands(CaseworkBase):
         return _latest_of(self.store.dissents_for(reference), person_id)
 
     def raise_dissent(
-        self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None
+        self,
+        person_id: str,
+        reference: str | None,
+        reason: str,
+        chat_id: str | None = None,
+        confirm_name: bool = False,
     ) -> DissentRaised:
         """A professional dissents. Only attendees may; a late dissent is flagged, never refused (001 5.7.4);
         the chair may then decline it with reasons.
@@ -79,10 +86,12 @@ class DissentCommands(CaseworkBase):
         Idempotent: the same dissent sent again (a retry, a double click, two instances racing) gets the
         first one's answer. While a dissent is open the professional amends or withdraws it; once it is
         decided, a second dissent about the same conference is refused, saying what was decided and when.
+        A reason that looks as if it names someone (casework.names) is recorded only with ``confirm_name``:
+        :class:`~casework.errors.PossibleName` asks first, and nothing is written (issue 14 item 7).
         """
         try:
             with self.store.unit_of_work() as uow:
-                raised = self._raise(person_id, reference, reason, chat_id)
+                raised = self._raise(person_id, reference, reason, chat_id, confirm_name)
                 uow.commit()
             return raised
         except DuplicateRecord:
@@ -93,7 +102,9 @@ class DissentCommands(CaseworkBase):
                 raise
             return DissentRaised(first, conference, self.window_due(conference), (), repeated=True)
 
-    def _raise(self, person_id: str, reference: str | None, reason: str, chat_id: str | None) -> DissentRaised:
+    def _raise(
+        self, person_id: str, reference: str | None, reason: str, chat_id: str | None, confirm_name: bool = False
+    ) -> DissentRaised:
         """Read the case once, write the dissent, its event, audit entry, reminders and the chair's prompt,
         and draw the case once for the plan and the reply: one transaction, no second read of anything."""
         person = self.person(person_id)
@@ -101,6 +112,8 @@ class DissentCommands(CaseworkBase):
         conference = case.conference
         reason = self._clean_reason(reason, conference.reference)
         require_attendee(person_id, conference)
+        if not confirm_name and possible_name(reason, case.names.values()):
+            raise PossibleName(conference.reference)
         if conference.held_at is None:
             raise InvalidInput(f"conference {conference.reference} has not been held yet; dissent follows its decision")
         ref = conference.reference

@@ -223,7 +223,11 @@ def test_malformed_commands_get_the_right_form(server: BotServer, channel: fakes
     say(server, channel, "oid-pc", "status")
     assert texts_to(channel, "a:oid-pc")[-1] == "Type: status CPC-123"
     say(server, channel, "oid-pc", "frobnicate now")
-    assert "I don't know 'frobnicate'" in texts_to(channel, "a:oid-pc")[-1]
+    assert texts_to(channel, "a:oid-pc")[-1].endswith("Type help to see how.")
+    say(server, channel, "oid-pc", "statsu CPC-123")
+    assert texts_to(channel, "a:oid-pc")[-1] == "Did you mean status? Type: status CPC-123"
+    say(server, channel, "oid-pc", "what")
+    assert "Conference challenge bot" in card_text(cards_to(channel, "a:oid-pc")[-1])
     say(server, channel, "oid-pc", "status Smith")
     assert "case reference" in texts_to(channel, "a:oid-pc")[-1]
 
@@ -232,8 +236,8 @@ def test_a_name_typed_as_a_reference_is_refused_in_a_short_reply(
     server: BotServer, channel: fakes.FakeTeamsChannel
 ) -> None:
     refused = (
-        "that is not a case reference of this authority: references look like CPC- followed by digits, "
-        r"for example CPC-123 (pattern ^CPC-\d{1,10}$); names are never used"
+        "That is not a case reference of this authority: references look like CPC- followed by digits, "
+        r"for example CPC-123 (pattern ^CPC-\d{1,10}$); names are never used."
     )
     for typed in ("dissent SMITH-2015 The threshold for a plan is not met", "status JANE-SMITH-1", "decide Smith2"):
         say(server, channel, "oid-pc", typed)

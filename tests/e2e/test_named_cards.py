@@ -123,8 +123,8 @@ def test_cards_name_the_people_and_the_decision_gives_its_reasons(
     assert "Alex Wilber (police) has formally dissented from the conference decision." in text_of(prompt)
     # The chair's status card has the button beside the chair's own step, and only there.
     say(server, channel, "oid-chair", "status CPC-123")
-    buttons = [(a["title"], a["data"]["rule"]) for a in _blocks(cards_to(channel, "oid-chair")[-1], "Action.Execute")]
-    assert buttons == [("Record the dissent", "dissent-recorded")], buttons
+    chairs = [(a["title"], a["data"]["rule"]) for a in _blocks(cards_to(channel, "oid-chair")[-1], "Action.Execute")]
+    assert chairs == [("Record the dissent", "dissent-recorded")], chairs
     act(server, channel, "oid-chair", "dissent.record", find_action(prompt, "dissent.record"))
     server.run_sweep()
 
@@ -289,3 +289,55 @@ def test_cases_groups_what_needs_me_what_waits_on_others_and_what_closed(
     assert [d["reference"] for d in opens] == ["CPC-123", "CPC-200", "CPC-300"]
     r = act(server, channel, "oid-chair", "open.status", opens[1])
     assert r.status == 200 and "CPC-200: Pan-Sussex" in text_of(r.body["value"])
+
+
+def test_a_reason_that_looks_like_it_names_someone_is_checked_first(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    """Issue 14 item 7: asked, never refused; nothing is stored until the professional confirms."""
+    store = server.store
+    assert store is not None
+    say(server, channel, "oid-pc", "dissent CPC-123 Jane Smith was not seen alone")
+    card = cards_to(channel, "oid-pc")[-1]
+    assert "This looks like it may contain a name. Case records use references. Send anyway or edit." in text_of(card)
+    assert store.dissents_for("CPC-123") == [] and [e.action for e in store.audit_entries("CPC-123")] == []
+    send_anyway = find_action(card, "dissent.submit")
+    assert send_anyway["confirm_name"] == "true" and send_anyway["reason"] == "Jane Smith was not seen alone"
+
+    # Edit: the card's own box, sent without the name, is recorded at once.
+    edit = next(a for a in card["actions"] if a["type"] == "Action.ShowCard")
+    assert edit["card"]["body"][0]["value"] == "Jane Smith was not seen alone"
+    send = edit["card"]["actions"][0]["data"]
+    r = act(server, channel, "oid-pc", "dissent.submit", {**send, "reason": "The child was not seen alone"})
+    assert "Dissent recorded: CPC-123" in text_of(r.body["value"])
+    assert [d.reason for d in store.dissents_for("CPC-123")] == ["The child was not seen alone"]
+
+    # Send anyway, from another attendee: recorded as typed, once, however often it is pressed.
+    say(server, channel, "oid-nurse", "dissent CPC-123 Mother (Sarah Jones) was not invited")
+    data = find_action(cards_to(channel, "oid-nurse")[-1], "dissent.submit")
+    for _ in range(2):
+        r = act(server, channel, "oid-nurse", "dissent.submit", data)
+        assert "Dissent recorded: CPC-123" in text_of(r.body["value"])
+    assert [d.reason for d in store.dissents_for("CPC-123")][1:] == ["Mother (Sarah Jones) was not invited"]
+
+
+def test_a_complaint_summary_that_looks_like_it_names_someone_is_checked_first(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    store = server.store
+    assert store is not None
+    form = {
+        "reference": "CPC-123",
+        "received": "2026-12-17",
+        "complainant": "parent",
+        "grounds": "outcome",
+        "summary": "Sophie Taylor says she was not listened to",
+    }
+    r = act(server, channel, "oid-chair", "complaint.submit", form)
+    refused = r.body["value"]
+    assert "This looks like it may contain a name" in text_of(refused)
+    toggle = next(b for b in _blocks(refused, "Input.Toggle") if b["id"] == "confirm_name")
+    assert toggle["value"] == "false" and store.complaints_for("CPC-123") == []
+    r = act(server, channel, "oid-chair", "complaint.submit", {**form, "confirm_name": "true"})
+    assert "Complaint recorded" in text_of(r.body["value"])
+    assert [c.summary for c in store.complaints_for("CPC-123")] == ["Sophie Taylor says she was not listened to"]

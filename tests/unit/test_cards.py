@@ -173,6 +173,8 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         },
         "reminder_met": views.reminder_met_card("CPC-1", _rule(view.area, "dissent-decision"), None, view.area),
         "cases": cases_card(_overview(view), NOW),
+        "name_check": views.name_check_card("CPC-1", "Jane [Smith](x) was not seen alone"),
+        "complaint_form_name": views.complaint_form("CPC-1", date(2026, 12, 18), error="x", offer_name=True),
         "cases_empty": cases_card(Overview((), (), ()), NOW),
         **{
             f"decision_notice_{state}": decision_notice(

@@ -72,7 +72,7 @@ CARD_KINDS = {
     "chair_prompt_late", "decision", "complaint_form", "complaint_form_refused", "step_form_stage2",
     "step_form_panel", "step_form_refused", "correction_form", "correction_form_empty", "outcome_form",
     "timeline", "deadlines", "deadlines_empty", "audit", "notice", "panel_decline", "panel_decline_lost",
-    "panel_slots", "panel_slots_none", "reminder", "reminder_met", "notice_card", "cases",
+    "panel_slots", "panel_slots_none", "reminder", "reminder_met", "notice_card", "cases", "name_check",
 }  # fmt: skip
 EMAIL_KINDS = {
     "reminder_email", "notice_email", "digest_html", "digest_text", "decline_email_html", "decline_email_text",
@@ -180,6 +180,7 @@ def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
     rights = [Due(REF, d, "right", "Pat") for t in view.timelines for d in t.deadlines if d.rule.kind == "window"]
     yield "deadlines", views.deadlines_card([*due, *rights], NOW)
     yield "deadlines_empty", views.deadlines_card([], NOW)
+    yield "name_check", views.name_check_card(REF, "Jane Smith was not seen alone")
     line = CaseLine(REF, area.name, due[0].deadline, (due[0],))
     yield "cases", cases_card(Overview((line,), (replace(line, mine=()),), (replace(line, next=None),)), NOW)
     yield "audit", views.audit_card(REF, audit_lines([AuditEntry(1, NOW, "pc", "dissent.raised", REF)], {}))
