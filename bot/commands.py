@@ -30,7 +30,8 @@ USAGE: dict[str, tuple[str, str]] = {
     "stage2": ("stage2 CPC-123", "record Stage 1 and Stage 2 steps of a complaint"),
     "panel": ("panel CPC-123", "record the panel's steps"),
     "outcome": ("outcome CPC-123", "record a complaint's outcome"),
-    "conference link": ("conference link CPC-123", "in a meeting chat: link it to the conference"),
+    "conference link": ("conference link CPC-123", "in a meeting or group chat: link it to the conference"),
+    "conference unlink": ("conference unlink CPC-123", "in that chat: undo the link (chair)"),
     "audit": ("audit CPC-123", "the case's audit trail (authorised roles)"),
     "correct": ("correct CPC-123", "withdraw a wrongly recorded step, giving a reason (chair, complaints manager)"),
 }
@@ -72,8 +73,8 @@ def parse(raw: str) -> Command | ParseError:
     if head in ("deadlines", "cases"):
         return Command(head)
     if head == "conference":
-        if len(rest) >= 2 and rest[0].lower() == "link":
-            return Command("conference link", rest[1])
+        if len(rest) >= 2 and rest[0].lower() in ("link", "unlink"):
+            return Command(f"conference {rest[0].lower()}", rest[1])
         return ParseError(usage("conference link"))
     if head == "dissent":
         if not rest:

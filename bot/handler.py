@@ -141,7 +141,11 @@ class ChallengeBot:
     async def on_message(self, turn_context: edge.TurnContext) -> None:
         activity = turn_context.activity
         cmd = parse(activity.text or "")
-        chat_id = activity.conversation.id if activity.conversation else None
+        conversation = activity.conversation
+        # A one-to-one chat is no conference's chat: it is never linked, and dissent typed there
+        # names its conference (issue 14: a link made in a 1:1 chat sent every later dissent there).
+        personal = conversation is None or (conversation.conversation_type or "personal") == "personal"
+        chat_id = None if personal or conversation is None else conversation.id
         found = turn_context.turn_state.get("cpc.person")
         person = found if isinstance(found, Person) else None
         try:

@@ -166,12 +166,22 @@ class Turns:
             return views.outcome_form(view)
         if cmd.name == "correct":
             return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
-        if cmd.name == "conference link":
+        if cmd.name in ("conference link", "conference unlink"):
             if chat_id is None:
-                return usage("conference link")
+                return "Link a conference from its meeting chat or a group chat, not a one-to-one chat."
+            if cmd.name == "conference unlink":
+                changed = cw.unlink_chat(me.id, cmd.reference or "", chat_id)
+                return views.result_card(
+                    "Conference unlinked", changed.summary + ". Dissent typed here needs its reference."
+                )
             changed = cw.link_chat(me.id, cmd.reference or "", chat_id)
             return views.result_card(
-                "Conference linked", changed.summary + ". Dissent typed here needs no reference." + twice(changed)
+                "Conference linked",
+                changed.summary
+                + ". Dissent typed here needs no reference. To undo: conference unlink "
+                + changed.reference
+                + "."
+                + twice(changed),
             )
         if cmd.name == "audit":
             entries = cw.audit_trail(me.id, cmd.reference or "")
@@ -188,7 +198,10 @@ class Turns:
             return Reply(views.name_check_card(asked.reference, " ".join(reason.split())))
         # The command drew the case as it left it; only a repeat is drawn again (one read per turn).
         view = result.view or cw.view(me.id, result.conference.reference)
-        return Reply(views.dissent_confirmation(result.dissent, result.window_due, view), bool(result.notices))
+        chair = view.conference.chair_id
+        # In a group or meeting chat, the chair is mentioned: they act next (001 5.7.7(2)).
+        at = cw.teams_object_id(chair) if chat_id is not None and chair else None
+        return Reply(views.dissent_confirmation(result.dissent, result.window_due, view, at), bool(result.notices))
 
     def act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
         """A refused form comes back as the same form, with what was typed and the error beside it."""

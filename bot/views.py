@@ -8,7 +8,18 @@ from typing import Any
 
 from bot.commands import USAGE
 from bot.reminder_views import action_for, reminder_card, reminder_met_card
-from bot.views_base import Card, chair_of, cited, dissenter, escape_markdown, event_words, prose, when, words
+from bot.views_base import (
+    Card,
+    chair_of,
+    cited,
+    dissenter,
+    escape_markdown,
+    event_words,
+    mention,
+    prose,
+    when,
+    words,
+)
 from cards.render import link, render
 from casework.audit_words import AuditLine
 from casework.clock import when_recorded
@@ -107,8 +118,22 @@ def procedure(area: Area) -> str:
     return link(doc.title, doc.url) if doc else escape_markdown(area.name)
 
 
-def dissent_confirmation(dissent: Dissent, window_due: datetime | None, view: CaseView) -> Card:
+def dissent_confirmation(
+    dissent: Dissent, window_due: datetime | None, view: CaseView, chair_object_id: str | None = None
+) -> Card:
+    """The professional's confirmation. In a group or meeting chat (``chair_object_id`` given) it
+    mentions the chair, who must act next (001 5.7.7(2)); their own card comes to their 1:1 chat."""
     tl = next((t for t in view.timelines if t.process == "dissent"), None)
+    chair = view.conference.chair_id
+    if chair_object_id and chair:
+        card = dissent_confirmation(dissent, window_due, view)
+        card, at = mention(card, chair_object_id, view.names.get(chair, "the chair"))
+        note = {
+            "type": "TextBlock",
+            "wrap": True,
+            "text": f"{at}, as chair: a card to record this dissent is in your chat with the bot.",
+        }
+        return {**card, "body": [*card["body"], note]}
     return render(
         "dissent_confirmation",
         reference=dissent.reference,

@@ -52,6 +52,19 @@ def chair_of(view: CaseView) -> str:
     return named(view.names.get(chair), fallback="Name not on record")
 
 
+def mention(card: Card, object_id: str, name: str) -> tuple[Card, str]:
+    """``card`` with a Teams mention of this person (the ``msteams.entities`` form: the text
+    ``<at>name</at>`` in a TextBlock, and the entity naming their Entra object id), and that text.
+
+    Teams matches the entity by its exact text, so the name goes in without Markdown escapes; angle
+    brackets, which would end the tag, are dropped. ``msteams`` is Teams' extension to the card, which
+    the Adaptive Card 1.5 schema itself does not list."""
+    shown = "".join(ch for ch in name if ch not in "<>") or "the chair"
+    text = f"<at>{shown}</at>"
+    entity = {"type": "mention", "text": text, "mentioned": {"id": object_id, "name": shown}}
+    return {**card, "msteams": {"entities": [entity]}}, text
+
+
 def event_words(event: CaseEvent, view: CaseView) -> str:
     """An event as a sentence: what happened, whose dissent it concerns, and who recorded it when that
     is someone else ("Dissent upheld: the dissent by Alex Wilber (police), raised Tue 1 Dec 2026,
@@ -84,6 +97,7 @@ __all__ = [
     "dissenter",
     "escape_markdown",
     "event_words",
+    "mention",
     "prose",
     "when",
     "words",

@@ -104,6 +104,12 @@ class CaseQueries(CaseworkBase):
         entries = self.store.audit_entries(conference.reference)
         return audit_lines(entries, self.store.people_by_ids({e.actor for e in entries}))
 
+    def teams_object_id(self, person_id: str) -> str:
+        """The Entra object id a mention of this person names: their linked account's, else their
+        registered id (registered by object id, ``cpc people add --id``)."""
+        linked = self.store.identity_of(person_id)
+        return linked[1] if linked else person_id
+
     def decision_reasons(self, reference: str, dissent_id: int) -> str | None:
         """The reasons given for deciding (or declining) this dissent, as the record holds them now
         (redacted, if they were): the professional is told them with the decision (001 5.7.7(3))."""

@@ -43,6 +43,21 @@ class MeetingCommands(CaseworkBase):
             uow.commit()
         return Changed(conference.reference, f"This chat is now linked to conference {conference.reference}")
 
+    def unlink_chat(self, actor: str, reference: str, chat_id: str) -> Changed:
+        """``conference unlink``: the chair undoes a link made in this chat (a wrong conference, or a
+        chat reused for another meeting); dissent typed here needs its reference again. Audited."""
+        if not chat_id:
+            raise InvalidInput("conference unlink works only in the chat that was linked")
+        with self.store.unit_of_work() as uow:
+            conference = self.conference(reference)
+            require_chair(actor, conference, self.roles(actor, conference.area))
+            if conference.meeting_chat_id != chat_id:
+                raise InvalidInput(f"this chat is not linked to {conference.reference}")
+            self.store.update_conference(replace(conference, meeting_chat_id=None))
+            self.store.append_audit(actor, "conference.unlinked", conference.reference, {})
+            uow.commit()
+        return Changed(conference.reference, f"This chat is no longer linked to conference {conference.reference}")
+
     def meeting_event(self, chat_id: str | None, started: bool, at: datetime) -> Changed | None:
         """Teams meeting start/end in a linked chat sets the conference's held/ended time once.
 

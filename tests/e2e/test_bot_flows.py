@@ -126,7 +126,7 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     data = find_action(chair_card, "dissent.record")
     # Someone else pressing the chair's button changes nothing.
     r = act(server, channel, "oid-pc", "dissent.record", data)
-    assert r.status == 200 and "only the chair" in card_text(r.body)
+    assert r.status == 200 and "Only the chair" in card_text(r.body)
     r = act(server, channel, "oid-chair", "dissent.record", data)
     assert r.status == 200
     assert r.body["statusCode"] == 200 and r.body["type"] == "application/vnd.microsoft.card.adaptive"
@@ -142,7 +142,7 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     assert "Decide on a dissent: CPC-123" in card_text(decision_card)
     data = find_action(decision_card, "dissent.decide")
     r = act(server, channel, "oid-chair", "dissent.decide", {**data, "decision": "uphold", "reasons": "x" * 20})
-    assert "deciding on a dissent is for" in card_text(r.body)
+    assert "Deciding on a dissent is for" in card_text(r.body)
     server.clock.set("2027-01-04T10:00")
     r = act(
         server,
@@ -181,7 +181,7 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
 def test_complaint_through_stage_two(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
     server.clock.set("2026-12-23T12:00")
     r = say(server, channel, "oid-pc", "complaint CPC-123")
-    assert "recording a complaint is for" in texts_to(channel, "a:oid-pc")[-1]
+    assert "Recording a complaint is for" in texts_to(channel, "a:oid-pc")[-1]
     say(server, channel, "oid-cm", "complaint CPC-123")
     form = cards_to(channel, "a:oid-cm")[-1]
     data = find_action(form, "complaint.submit")
@@ -258,6 +258,40 @@ def test_meeting_chat_link_then_dissent_without_reference(server: BotServer, cha
     assert server.post(end).status in (200, 201)
     say(server, channel, "oid-pc", "dissent Threshold for a plan is not met", conv=chat, conversation_type="groupChat")
     assert "closes Sun 20 Dec 2026, 15:30" in card_text(cards_to(channel, chat)[-1])
+    # The chair, who acts next, is mentioned in the chat by their Entra object id (the Teams entity form).
+    (entity,) = cards_to(channel, chat)[-1]["msteams"]["entities"]
+    assert entity == {
+        "type": "mention",
+        "text": "<at>oid-chair</at>",
+        "mentioned": {"id": "oid-chair", "name": "oid-chair"},
+    }
+
+
+def test_a_one_to_one_chat_is_never_linked_and_a_link_can_be_undone(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    """Issue 14 item 5: ``conference link`` in a 1:1 chat is refused (every later dissent typed there
+    went to that conference); in a group chat the chair can undo it, and dissent there then needs its
+    reference again."""
+    assert server.store is not None
+    say(server, channel, "oid-chair", "conference link CPC-123")
+    assert texts_to(channel, "a:oid-chair")[-1] == (
+        "Link a conference from its meeting chat or a group chat, not a one-to-one chat."
+    )
+    conference = server.store.get_conference("CPC-123")
+    assert conference is not None and conference.meeting_chat_id is None
+    chat = "19:group_abc@thread.v2"
+    say(server, channel, "oid-chair", "conference link CPC-123", conv=chat, conversation_type="groupChat")
+    say(server, channel, "oid-pc", "conference unlink CPC-123", conv=chat, conversation_type="groupChat")
+    assert texts_to(channel, chat)[-1].startswith("Only the chair of conference CPC-123")
+    say(server, channel, "oid-chair", "conference unlink CPC-123", conv=chat, conversation_type="groupChat")
+    assert "no longer linked to conference CPC-123" in card_text(cards_to(channel, chat)[-1])
+    conference = server.store.get_conference("CPC-123")
+    assert conference is not None and conference.meeting_chat_id is None
+    say(server, channel, "oid-pc", "dissent Threshold for a plan is not met", conv=chat, conversation_type="groupChat")
+    assert texts_to(channel, chat)[-1] == "Which conference? Type: dissent CPC-123 <your reason>"
+    assert server.store.dissents_for("CPC-123") == []
+    assert [e.action for e in server.store.audit_entries("CPC-123")] == ["conference.linked", "conference.unlinked"]
 
 
 def test_unknown_person_is_told_how_to_register(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:

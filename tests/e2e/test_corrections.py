@@ -31,6 +31,7 @@ from app.cli import main as cpc_main
 from casework.clock import LONDON, parse_time
 from casework.free_text import text_hash
 from casework.records import StoredReminder
+from casework.wording import sentence
 from store.sql import SqlStore
 from tests.e2e import fakes
 from tests.e2e.server import BotServer
@@ -235,7 +236,7 @@ def test_correction_by_someone_not_entitled_is_refused(
     # An attendee, and the reviewing manager (who records stage steps but does not correct them).
     for oid in ("oid-pc", "oid-hos"):
         say(server, channel, oid, f"correct {REF}")
-        assert texts_to(channel, oid)[-1] == entitled
+        assert texts_to(channel, oid)[-1] == sentence(entitled)  # Teams replies are sentences
     # The complaints manager's own form, submitted by someone else: refused, nothing changes.
     say(server, channel, "oid-cm", f"correct {REF}")
     form = cards_to(channel, "oid-cm")[-1]
@@ -244,7 +245,7 @@ def test_correction_by_someone_not_entitled_is_refused(
     item = next(c["value"] for b in form["body"] if b.get("id") == "item" for c in b["choices"])
     for oid in ("oid-pc", "oid-hos"):
         card = act(server, channel, oid, "correct.submit", {**data, "item": item, "reason": REASON})
-        assert blocks(card)[0] == "Not done" and refusal(card) == entitled, blocks(card)
+        assert blocks(card)[0] == "Not done" and refusal(card) == sentence(entitled), blocks(card)
     code, _, err = cpc(capsys, "case", "correct", REF, "--event", item, "--reason", REASON, "--as", "oid-hos")
     assert (code, err) == (1, f"cpc: refused: {entitled}\n")
     settle(server)

@@ -311,7 +311,7 @@ def test_second_dissent_after_a_decision_is_refused(
     before = snapshot(server.store, "CPC-123")
     say(server, channel, "oid-pc", "dissent CPC-123 Another reason: the plan's contingency is missing")
     reply = texts_to(channel, "oid-pc")[-1]
-    assert f"your dissent from CPC-123 was {words} on Mon 4 Jan 2027, 10:15" in reply, reply
+    assert f"Your dissent from CPC-123 was {words} on Mon 4 Jan 2027, 10:15" in reply, reply
     assert "a second dissent about the same conference is not taken" in reply
     settle(server)
     assert snapshot(server.store, "CPC-123") == before
