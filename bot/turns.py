@@ -82,6 +82,23 @@ def _date(text: str, clock: str = "") -> datetime:
     return given if isinstance(given, datetime) else start_of_day(given)
 
 
+def _who_is_told(changed: Changed) -> str:
+    """Who the recorded dissent's notices go to, as queued (001 5.7.7(2)-(3)): never a line manager
+    the register does not have."""
+    kinds = {n.kind for n in changed.notices}
+    told = [
+        who
+        for kind, who in (("line_manager_notice", "your line manager"), ("decision_request", "the reviewing manager"))
+        if kind in kinds
+    ]
+    if changed.repeated:
+        return "They were told when it was first recorded."
+    if not told:
+        return "No line manager or reviewing manager is on record to tell: ask your administrator to add them."
+    missing = "" if "line_manager_notice" in kinds else " No line manager of yours is on record: tell them yourself."
+    return " and ".join(told).capitalize() + (" is" if len(told) == 1 else " are") + " being told." + missing
+
+
 def _confirmed(data: Mapping[str, Any], key: str) -> bool:
     """A card's confirmation box or button: "true" when ticked or pressed."""
     return str(data.get(key) or "").lower() == "true"
@@ -259,7 +276,7 @@ class Turns:
         )
         card = views.result_card(
             "Dissent recorded",
-            f"{changed.summary}. Your line manager and the reviewing manager are being told.{twice(changed)}",
+            f"{changed.summary}. {_who_is_told(changed)}{twice(changed)}",
             facts=[("Conference", changed.reference)],
         )
         return Reply(card, bool(changed.notices))

@@ -131,6 +131,7 @@ def test_whole_dissent_flow(server: BotServer, channel: fakes.FakeTeamsChannel) 
     assert r.status == 200
     assert r.body["statusCode"] == 200 and r.body["type"] == "application/vnd.microsoft.card.adaptive"
     assert "Dissent recorded" in card_text(r.body["value"])
+    assert "Your line manager and the reviewing manager are being told." in card_text(r.body["value"])
     # A second click, or a replayed payload, gets the first answer, says so, and changes nothing.
     r = act(server, channel, "oid-chair", "dissent.record", data)
     assert "Dissent recorded" in card_text(r.body["value"])

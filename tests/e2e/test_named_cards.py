@@ -125,7 +125,11 @@ def test_cards_name_the_people_and_the_decision_gives_its_reasons(
     say(server, channel, "oid-chair", "status CPC-123")
     chairs = [(a["title"], a["data"]["rule"]) for a in _blocks(cards_to(channel, "oid-chair")[-1], "Action.Execute")]
     assert chairs == [("Record the dissent", "dissent-recorded")], chairs
-    act(server, channel, "oid-chair", "dissent.record", find_action(prompt, "dissent.record"))
+    r = act(server, channel, "oid-chair", "dissent.record", find_action(prompt, "dissent.record"))
+    # The chair has no line manager on record: the card says who is told, and who is not.
+    assert "The reviewing manager is being told. No line manager of yours is on record: tell them yourself." in text_of(
+        r.body["value"]
+    )
     server.run_sweep()
 
     # The reviewing manager's has "Decide now", which opens the decision card.
