@@ -342,6 +342,7 @@ class Turns:
             text_of(data, "reference", "the conference"),
             text_of(data, "outcome", "the outcome"),
             text_of(data, "version", "the card's version"),
+            str(data.get("explanation") or ""),
         )
         return self._changed_card(me, changed, "Outcome recorded")
 

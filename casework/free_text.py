@@ -23,6 +23,7 @@ FIELDS: dict[str, str] = {
     "decision-reasons": "the reasons for a decision on a dissent",
     "correction-reason": "the reason a step was withdrawn",
     "complaint-summary": "a complaint's summary",
+    "outcome-explanation": "the explanation given with a complaint's confirmed decision",
     "delay-reason": "why a meeting or panel was booked after its statutory date",
 }
 REDACTED = "[redacted"

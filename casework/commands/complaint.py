@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from casework.clock import local_date, spoken_date, start_of_day, to_local_iso
 from casework.commands.base import CaseworkBase
@@ -47,6 +48,9 @@ OUTCOMES: Mapping[str, str] = {
     "confirmed": "Decision confirmed, with an explanation",
 }
 """000 §2, 001 5.7.10, 004 8.17.4: the only three results of a complaint."""
+#: Outcomes that need an explanation given with them, and how long it must be at least.
+EXPLAINED = frozenset({"confirmed"})
+MIN_EXPLANATION = 10
 
 STEP_EVENTS: Mapping[str, tuple[str, ...]] = {
     "stage2": (
@@ -268,8 +272,12 @@ class ComplaintCommands(CaseworkBase):
             if c.id is not None and not c.stage.startswith("closed") and c.stage != stage:
                 self.store.set_complaint_stage(c.id, stage)
 
-    def record_outcome(self, actor: str, reference: str, outcome: str, version: str) -> Changed:
-        """The complaint's outcome (000 §2, 001 5.7.10, 004 8.17.4): it closes every open complaint."""
+    def record_outcome(self, actor: str, reference: str, outcome: str, version: str, explanation: str = "") -> Changed:
+        """The complaint's outcome (000 §2, 001 5.7.10, 004 8.17.4): it closes every open complaint.
+
+        A confirmed decision is confirmed "with an explanation": the explanation given to the family is
+        required and kept as the case's free text (``outcome-explanation``; its hash in the audit)."""
+        explanation = " ".join(explanation.split())[:MAX_TEXT]
         with self.store.unit_of_work() as uow:
             conference = self.conference(reference)
             area = self.area_of(conference)
@@ -290,12 +298,22 @@ class ComplaintCommands(CaseworkBase):
                     "this card is out of date: the case changed since it was drawn; the current one is shown"
                 )
             check_complaint_step(area, [e.name for e in events], "closed")
+            if outcome in EXPLAINED and len(explanation) < MIN_EXPLANATION:
+                raise InvalidInput(
+                    f"give the explanation sent to the family with the confirmed decision (at least "
+                    f"{MIN_EXPLANATION} characters)"
+                )
             now = self.now()
             for c in open_:
                 assert c.id is not None
                 self.store.set_complaint_stage(c.id, f"closed:{outcome}")
             self._record(conference.reference, "closed", now, actor)
-            self.store.append_audit(actor, "complaint.closed", conference.reference, {"outcome": outcome})
+            detail: dict[str, Any] = {"outcome": outcome}
+            if explanation:
+                assert open_[0].id is not None
+                self.store.add_case_text(conference.reference, "outcome-explanation", open_[0].id, explanation)
+                detail["explanation_sha256"] = text_hash(explanation)
+            self.store.append_audit(actor, "complaint.closed", conference.reference, detail)
             self.replan_reminders(conference.reference)
             uow.commit()
         return Changed(conference.reference, f"Outcome recorded: {OUTCOMES[outcome]}")

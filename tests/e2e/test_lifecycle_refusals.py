@@ -174,7 +174,12 @@ class Walk:
             # Once closed, the same outcome again is a repeat (answered as the first was): a refusal is
             # tried with another outcome.
             closed = any(c.stage.startswith("closed") for c in self.store.complaints_for(self.ref))
-            data = {"reference": self.ref, "outcome": "review_forward" if closed else "confirmed", "version": version}
+            data = {
+                "reference": self.ref,
+                "outcome": "review_forward" if closed else "confirmed",
+                "version": version,
+                "explanation": "The decision was explained to the parent in writing",
+            }
             return act(self.server, self.channel, "oid-cm", "outcome.submit", data)
         command = command_for(event)
         assert command is not None, event

@@ -24,6 +24,9 @@ from casework.records import Attendee, Conference, Person
 from casework.service import Casework
 from store.sql import SqlStore, open_store
 
+#: What a confirmed decision is explained with (issue 14: the outcome needs it).
+EXPLANATION = "The decision was explained to the parent in writing"
+
 REF = "CPC-123"
 NAME = "Jane Example"
 NOW = datetime(2027, 1, 20, 12, 0, tzinfo=UTC)
@@ -58,12 +61,14 @@ def a_case_with_a_name_in_every_text(db: SqlStore) -> Casework:
     cw.register_conference(
         "test", Conference(REF, "sussex", "initial", None, held, None, "oid-chair", (Attendee("oid-pc", "police"),))
     )
-    raised = cw.raise_dissent("oid-pc", REF, f"The threshold was not met for {NAME}'s children")
+    raised = cw.raise_dissent("oid-pc", REF, f"The threshold was not met for {NAME}'s children", confirm_name=True)
     dissent_id = raised.dissent.id
     assert dissent_id is not None
     cw.record_dissent("oid-chair", dissent_id, "raised")
     cw.decide_dissent("oid-hos", dissent_id, False, f"Having spoken with {NAME}'s school, the plan stands", "recorded")
-    cw.record_complaint("oid-cm", REF, parse_time("2027-01-19T10:00"), "parent", "decision", f"{NAME} disputes it")
+    cw.record_complaint(
+        "oid-cm", REF, parse_time("2027-01-19T10:00"), "parent", "decision", f"{NAME} disputes it", confirm_name=True
+    )
     cw.record_step(
         "oid-cm",
         REF,
@@ -139,7 +144,7 @@ def test_retention_removes_a_closed_cases_text_after_six_years(
     cw = a_case_with_a_name_in_every_text(db)
     for step, at in (("stage1_meeting_held", "2027-01-19T16:00"), ("stage1_response_sent", "2027-01-20T09:00")):
         cw.record_step("oid-cm", REF, "stage2", step, parse_time(at), cw.version_of(db.events_for(REF)))
-    cw.record_outcome("oid-cm", REF, "confirmed", cw.version_of(db.events_for(REF)))
+    cw.record_outcome("oid-cm", REF, "confirmed", cw.version_of(db.events_for(REF)), EXPLANATION)
     before = dates(cw)
     # Closed at its last audited action (written now, in real time); kept 6 years to that date.
     closed = max(e.at for e in db.audit_entries(REF)).date()
@@ -154,13 +159,14 @@ def test_retention_removes_a_closed_cases_text_after_six_years(
     assert code == 0 and "no closed case is past its retention period" in out
     monkeypatch.setattr(cli_case, "clock", lambda: noon + timedelta(days=1))
     code, out, _ = cpc(capsys, "retention", "apply", "--dry-run")
-    assert code == 0 and out.startswith(f"{REF}: closed ") and "4 text(s) would be removed" in out
+    # Four texts that hold the name, and the explanation the confirmed outcome was given with.
+    assert code == 0 and out.startswith(f"{REF}: closed ") and "5 text(s) would be removed" in out
     assert NAME in every_table_as_text(db)  # a dry run changes nothing
     code, out, _ = cpc(capsys, "retention", "apply")
-    assert code == 0 and "removed 4 text(s) from 1 case(s)" in out
+    assert code == 0 and "removed 5 text(s) from 1 case(s)" in out
     assert NAME not in every_table_as_text(db)
     (entry,) = [e for e in db.audit_entries(REF) if e.action == "case.retention_applied"]
-    assert len(entry.detail["removed"]) == 4
+    assert len(entry.detail["removed"]) == 5
     assert cpc(capsys, "audit", "verify")[0] == 0
     monkeypatch.setattr(cli_case, "clock", lambda: NOW + timedelta(days=1))
     assert dates(cw) == before

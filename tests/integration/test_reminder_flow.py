@@ -23,6 +23,9 @@ from scheduler.delivery import ReminderDelivery
 from scheduler.sweep import Sweep
 from store.sql import SqlStore
 
+#: What a confirmed decision is explained with (issue 14: the outcome needs it).
+EXPLANATION = "The decision was explained to the parent in writing"
+
 
 class Recorder:
     """A Sender that records what it was asked to do, at the fake clock's time."""
@@ -124,8 +127,8 @@ def test_two_cases_through_their_processes_get_exactly_the_planned_reminders(sto
         ("2026-12-30 09:00", "send", "chair", "Due in 5 working days: CPC-2"),
         # The decision is made at 12:00: the earlier card says so, in place; nothing more for hos.
         # The decision is told to the professional and the chair (notices), and the earlier card says so.
-        ("2026-12-30 12:00", "send", "chair", "Dissent decided: CPC-1"),
-        ("2026-12-30 12:00", "send", "pc", "Dissent decided: CPC-1"),
+        ("2026-12-30 12:00", "send", "chair", "Dissent not upheld: CPC-1"),
+        ("2026-12-30 12:00", "send", "pc", "Dissent not upheld: CPC-1"),
         ("2026-12-30 12:00", "update", "hos", "Done: CPC-1"),
         ("2027-01-05 09:00", "send", "chair", "Due in 2 working days: CPC-2"),
         ("2027-01-06 09:00", "send", "chair", "Due in 1 working day: CPC-2"),
@@ -177,7 +180,7 @@ def test_closing_a_complaint_cancels_its_pending_reminders(store: SqlStore) -> N
     # An outcome follows the Stage 1 response at the earliest (001 5.7.10, 5.7.16).
     for event in ("stage1_meeting_held", "stage1_response_sent"):
         cw.record_step("cm", "CPC-1", "stage2", event, clock["now"], cw.view("cm", "CPC-1").version)
-    cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
+    cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version, EXPLANATION)
     assert {r.state for r in store.reminders_for("CPC-1")} == {"cancelled"}
 
 

@@ -11,10 +11,14 @@ from app.procedures import load_catalogue
 from casework.audit import verify_chain
 from casework.clock import parse_time
 from casework.errors import AlreadyDone, InvalidInput, NotEntitled, StaleAction, UnknownConference, UnknownPerson
+from casework.free_text import text_hash
 from casework.lifecycle import StepNotValid
 from casework.records import Attendee, Conference, Person, RoleGrant
 from casework.service import Casework
 from store.sql import SqlStore, open_store
+
+#: What a confirmed decision is explained with (issue 14: the outcome needs it).
+EXPLANATION = "The decision was explained to the parent in writing"
 
 
 class Clock:
@@ -126,7 +130,7 @@ def test_stale_card_refused(world: tuple[Casework, SqlStore, Clock]) -> None:
 
 
 def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) -> None:
-    cw, _store, clock = world
+    cw, db, clock = world
     clock.set("2026-12-23T12:00")
     with pytest.raises(NotEntitled):
         cw.record_complaint("pc", "CPC-1", parse_time("2026-12-23T10:00"), "parent", "decision", "")
@@ -157,12 +161,20 @@ def test_complaint_through_stage_two(world: tuple[Casework, SqlStore, Clock]) ->
         cw.record_step("cm", "CPC-1", "stage2", "stage2_meeting_held", parse_time("2027-01-18T10:00"), v)
     # An outcome needs the Stage 2 letter first (001 5.7.21): refused, naming the next step.
     with pytest.raises(StepNotValid, match="Stage 2 meeting held"):
-        cw.record_outcome("cm", "CPC-1", "confirmed", v)
+        cw.record_outcome("cm", "CPC-1", "confirmed", v, EXPLANATION)
     cw.record_step("cm", "CPC-1", "stage2", "stage2_meeting_held", parse_time("2027-01-19T15:00"), v)
     v = cw.view("cm", "CPC-1").version
     cw.record_step("cm", "CPC-1", "stage2", "stage2_letter_sent", parse_time("2027-01-20T10:00"), v)
     v = cw.view("cm", "CPC-1").version
-    cw.record_outcome("cm", "CPC-1", "confirmed", v)
+    # "Decision confirmed, with an explanation" (001 5.7.10): refused without one, and nothing changes.
+    with pytest.raises(InvalidInput, match="give the explanation sent to the family"):
+        cw.record_outcome("cm", "CPC-1", "confirmed", v, "  ok ")
+    assert cw.view("cm", "CPC-1").version == v
+    cw.record_outcome("cm", "CPC-1", "confirmed", v, EXPLANATION)
+    kept = [t for t in db.free_texts("CPC-1") if t.field == "outcome-explanation"]
+    assert [t.text for t in kept] == [EXPLANATION]
+    (closed,) = [e for e in db.audit_entries("CPC-1") if e.action == "complaint.closed"]
+    assert closed.detail == {"outcome": "confirmed", "explanation_sha256": text_hash(EXPLANATION)}
     # The same outcome again is answered as the first; another outcome is refused: it is closed.
     assert cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version).repeated
     with pytest.raises(AlreadyDone):
@@ -230,7 +242,7 @@ def test_the_stored_complaint_stage_follows_its_steps(world: tuple[Casework, Sql
     # The outcome follows the panel's letter (001 5.7.30-5.7.32).
     for event in ("panel_held", "panel_letter_sent"):
         cw.record_step("cm", "CPC-1", "panel", event, parse_time("2027-01-20T10:00"), cw.view("cm", "CPC-1").version)
-    cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version)
+    cw.record_outcome("cm", "CPC-1", "confirmed", cw.view("cm", "CPC-1").version, EXPLANATION)
     assert [c.stage for c in store.complaints_for("CPC-1")] == ["closed:confirmed"]
 
 

@@ -48,6 +48,9 @@ from tests.integration.test_sweep_faults import (
     duplicates,
 )
 
+#: What a confirmed decision is explained with (issue 14: the outcome needs it).
+EXPLANATION = "The decision was explained to the parent in writing"
+
 NOW = "2026-12-18T10:00"
 CHAT = "19:cpc3-meeting@thread.v2"
 MAX_CALLS = 200  # far more store calls than any one action makes: the loop below is bounded by it
@@ -232,7 +235,7 @@ STEPS: list[tuple[str, Callable[[World], object], bool]] = [
     ("setup: stage 1 response", lambda w: _step(w, "stage1_response_sent", "2026-12-18T09:30"), False),
     (
         "record_outcome",
-        lambda w: w.cw.record_outcome("cm", "CPC-1", "confirmed", w.cw.view("cm", "CPC-1").version),
+        lambda w: w.cw.record_outcome("cm", "CPC-1", "confirmed", w.cw.view("cm", "CPC-1").version, EXPLANATION),
         True,
     ),
     ("correct", _correct, True),
@@ -359,6 +362,7 @@ EXPECTED: dict[str, dict[str, Counter[tuple[Any, ...]]]] = {
         "complaints": _c(("parent", "closed:confirmed")),
         "case_events": _c(("closed", False)),
         "audit_log": _c(("complaint.closed",)),
+        "case_texts": _c(("outcome-explanation",)),  # the explanation a confirmed decision needs
     },
     "correct": {
         "complaints": _c(("parent", "stage1")),

@@ -340,3 +340,10 @@ def test_help_offers_one_tap_commands_that_parse() -> None:
     sent = [a["data"]["msteams"]["value"] for a in views.help_card()["actions"]]
     assert sent == ["cases", "deadlines", "dissent"]
     assert not any(isinstance(parse(text), ParseError) for text in sent)
+
+
+def test_the_outcome_form_has_the_field_a_confirmed_decision_needs(areas: dict[str, Area]) -> None:
+    """Issue 14: "Decision confirmed, with an explanation" had no field for the explanation."""
+    form = every_card(areas)["outcome_form"]
+    (box,) = [b for b in form["body"] if b.get("id") == "explanation"]
+    assert box["type"] == "Input.Text" and "confirmed" in box["label"]
