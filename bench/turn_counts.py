@@ -122,7 +122,8 @@ def turn_counts(store: SqlStore) -> dict[str, Counted]:
     out: dict[str, Counted] = {}
     for what, words in (("dissent", f"dissent CPC-1 {REASON}"), ("status", "status CPC-1")):
         with Counted(store.engine) as counted:
-            turns.command(person, parse(words), "a:pro-1")
+            # A one-to-one chat: the handler passes no chat id (it is never a conference's chat).
+            turns.command(person, parse(words), None)
         out[what] = counted
     return out
 
