@@ -136,7 +136,8 @@ class CaseFile:
     complaints: tuple[Complaint, ...]
     # Registered professionals' display names by person id (chair, attendees, dissenters, whoever
     # recorded an event): cards name people (issue 14). Never a child's or family member's name.
-    names: Mapping[str, str] = field(default_factory=dict)
+    # Not part of equality: the same case read in bulk (the replan, ``deadlines``) carries no names.
+    names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 REMINDER_STATES: tuple[str, ...] = (
