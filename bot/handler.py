@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot import edge, views
+from bot import edge, panel_views, views
 from bot.commands import parse
 from bot.edge_routes import application
 from bot.identity import Identities
 from bot.notices import draw_notice
-from bot.turns import Bad, Reply, Turns, text_of
+from bot.turn_inputs import Bad, Reply, text_of
+from bot.turns import Turns
 from bot.views import Card
 from casework.clock import parse_time
 from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPerson
@@ -226,7 +227,7 @@ class ChallengeBot:
                 offer = await booker.find_slots(
                     me.id, ref, purpose, members, room, current.end - current.start, chair_id=current.chair_id
                 )
-                return views.panel_slots_card(offer, current.transaction_id)
+                return panel_views.panel_slots_card(offer, current.transaction_id)
             start = text_of(data, "start", "the new time")
             try:
                 at = datetime.fromisoformat(start)
@@ -245,7 +246,7 @@ class ChallengeBot:
         ref = await asyncio.to_thread(self.casework.store.conversation_ref, person_id)
         if ref is None:
             return False
-        return await self.delivery.to_teams(ref, views.panel_decline_card(prompt))
+        return await self.delivery.to_teams(ref, panel_views.panel_decline_card(prompt))
 
     # ------------------------------------------------------------------ meetings and installs
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, ClassVar
 
 from bot import views
 from bot.cases_view import cases_card
 from bot.commands import Command, ParseError, usage
+from bot.turn_inputs import Bad, Reply, confirmed, given, int_of, step_date, text_of, twice, who_is_told
 from bot.views import Card
-from casework.clock import LONDON, local_moment, start_of_day
+from casework.clock import LONDON
 from casework.errors import (
     CaseworkError,
     InvalidInput,
-    MalformedTime,
     PossibleName,
     SecondComplaint,
     UnknownPerson,
@@ -28,85 +28,6 @@ from casework.errors import (
 from casework.lifecycle import StepNotValid
 from casework.records import Person
 from casework.service import Casework, Changed
-
-
-def int_of(data: Mapping[str, Any], key: str) -> int:
-    v = data.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, str)) or not str(v).isdigit():
-        raise Bad(f"the card is missing its {key}; open a fresh one with the command")
-    return int(v)
-
-
-def text_of(data: Mapping[str, Any], key: str, what: str) -> str:
-    v = data.get(key)
-    if not isinstance(v, str) or not v.strip():
-        raise Bad(f"{what} is required")
-    return v.strip()
-
-
-class Bad(InvalidInput):
-    """A card's data is missing or malformed: the form comes back with the message beside it."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply, and whether the action queued notices (so the sweep is woken to send them)."""
-
-    body: Card | str
-    notified: bool = False
-
-
-def _given(text: str, clock: str) -> date | datetime:
-    """A date as the user gave it: with a time when one was typed, else a plain date (issue 9 item 4).
-
-    A time in the hour the clocks go back (it happens twice) or forward (it never happens) is refused
-    by casework (:func:`casework.clock.local_moment`); the form comes back with why, and the hint fits
-    a Teams time box, which takes no offset.
-    """
-    try:
-        d = date.fromisoformat(text.strip()[:10])
-        if not clock.strip():
-            return d
-        naive = datetime.combine(d, time.fromisoformat(clock.strip()[:5]))
-    except ValueError:
-        raise Bad("give the date as YYYY-MM-DD (and the time, if you know it, as HH:MM)") from None
-    try:
-        return local_moment(naive, f"{d.isoformat()} {naive:%H:%M}", "the time", offsets=False)
-    except MalformedTime as exc:
-        raise Bad(str(exc)) from None
-
-
-def _date(text: str, clock: str = "") -> datetime:
-    """A step's date: with no time typed, the day's start (the step is compared by date)."""
-    given = _given(text, clock)
-    return given if isinstance(given, datetime) else start_of_day(given)
-
-
-def _who_is_told(changed: Changed) -> str:
-    """Who the recorded dissent's notices go to, as queued (001 5.7.7(2)-(3)): never a line manager
-    the register does not have."""
-    kinds = {n.kind for n in changed.notices}
-    told = [
-        who
-        for kind, who in (("line_manager_notice", "your line manager"), ("decision_request", "the reviewing manager"))
-        if kind in kinds
-    ]
-    if changed.repeated:
-        return "They were told when it was first recorded."
-    if not told:
-        return "No line manager or reviewing manager is on record to tell: ask your administrator to add them."
-    missing = "" if "line_manager_notice" in kinds else " No line manager of yours is on record: tell them yourself."
-    return " and ".join(told).capitalize() + (" is" if len(told) == 1 else " are") + " being told." + missing
-
-
-def _confirmed(data: Mapping[str, Any], key: str) -> bool:
-    """A card's confirmation box or button: "true" when ticked or pressed."""
-    return str(data.get(key) or "").lower() == "true"
-
-
-def twice(changed: Changed) -> str:
-    """Said when this answers a repeat: the first action's answer, and that nothing was done twice."""
-    return " This was sent more than once: it is recorded once." if changed.repeated else ""
 
 
 @dataclass
@@ -267,7 +188,7 @@ class Turns:
             text_of(data, "reference", "the conference"),
             text_of(data, "reason", "your reason"),
             None,
-            confirm_name=_confirmed(data, "confirm_name"),
+            confirm_name=confirmed(data, "confirm_name"),
         )
 
     def _dissent_record(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
@@ -276,7 +197,7 @@ class Turns:
         )
         card = views.result_card(
             "Dissent recorded",
-            f"{changed.summary}. {_who_is_told(changed)}{twice(changed)}",
+            f"{changed.summary}. {who_is_told(changed)}{twice(changed)}",
             facts=[("Conference", changed.reference)],
         )
         return Reply(card, bool(changed.notices))
@@ -311,7 +232,7 @@ class Turns:
         return Reply(self._decision_card(me, changed), bool(changed.notices))
 
     def _complaint_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        received = _given(text_of(data, "received", "the date received"), str(data.get("received_time") or ""))
+        received = given(text_of(data, "received", "the date received"), str(data.get("received_time") or ""))
         changed = self.casework.record_complaint(
             me.id,
             text_of(data, "reference", "the conference"),
@@ -319,13 +240,13 @@ class Turns:
             text_of(data, "complainant", "the complainant"),
             text_of(data, "grounds", "the grounds"),
             str(data.get("summary") or ""),
-            confirm_repeat=_confirmed(data, "second"),
-            confirm_name=_confirmed(data, "confirm_name"),
+            confirm_repeat=confirmed(data, "second"),
+            confirm_name=confirmed(data, "confirm_name"),
         )
         return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
 
     def _step_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        at = _date(text_of(data, "date", "the date"), str(data.get("time") or ""))
+        at = step_date(text_of(data, "date", "the date"), str(data.get("time") or ""))
         changed = self.casework.record_step(
             me.id,
             text_of(data, "reference", "the conference"),

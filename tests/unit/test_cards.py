@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft6Validator
 
-from bot import views
+from bot import panel_views, views
 from bot.cases_view import cases_card
 from bot.notices import decision_notice
 from cards.render import TemplateError, escape_markdown, render
@@ -154,12 +154,12 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
                 {"pc": Person("pc", "pc@example.org", "Alex Wilber", "police")},
             ),
         ),
-        "panel_decline": views.panel_decline_card(PROMPT),
-        "panel_decline_lost": views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None)),
-        "panel_slots": views.panel_slots_card(
+        "panel_decline": panel_views.panel_decline_card(PROMPT),
+        "panel_decline_lost": panel_views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None)),
+        "panel_slots": panel_views.panel_slots_card(
             offer([Slot(NOW + timedelta(days=3), NOW + timedelta(days=3, hours=1))]), "tx"
         ),
-        "panel_slots_none": views.panel_slots_card(offer([]), "tx"),
+        "panel_slots_none": panel_views.panel_slots_card(offer([]), "tx"),
         "notice": views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-1 <reason>"),
         **{
             f"reminder_{rule}_{kind}_{audience}": views.reminder_card(

@@ -22,7 +22,7 @@ import pytest
 
 import cards.render
 import graph.templates
-from bot import views
+from bot import panel_views, views
 from bot.cases_view import cases_card
 from bot.notices import draw_notice
 from casework.audit_words import audit_lines
@@ -185,10 +185,13 @@ def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
     yield "cases", cases_card(Overview((line,), (replace(line, mine=()),), (replace(line, next=None),)), NOW)
     yield "audit", views.audit_card(REF, audit_lines([AuditEntry(1, NOW, "pc", "dissent.raised", REF)], {}))
     yield "notice_card", views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-9")
-    yield "panel_decline", views.panel_decline_card(PROMPT)
-    yield "panel_decline_lost", views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None))
-    yield "panel_slots", views.panel_slots_card(offer([Slot(NOW + timedelta(days=3), NOW + timedelta(days=4))]), "t")
-    yield "panel_slots_none", views.panel_slots_card(offer([]), "t")
+    yield "panel_decline", panel_views.panel_decline_card(PROMPT)
+    yield "panel_decline_lost", panel_views.panel_decline_card(replace(PROMPT, reason="lost", person_id=None))
+    yield (
+        "panel_slots",
+        panel_views.panel_slots_card(offer([Slot(NOW + timedelta(days=3), NOW + timedelta(days=4))]), "t"),
+    )
+    yield "panel_slots_none", panel_views.panel_slots_card(offer([]), "t")
     for rule in area.rules:
         for kind in ("opened", "before-2", "due", "overdue-1"):
             for audience in ("responsible", "line_manager"):
