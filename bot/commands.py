@@ -30,6 +30,9 @@ USAGE: dict[str, tuple[str, str]] = {
     "stage2": ("stage2 CPC-123", "record Stage 1 and Stage 2 steps of a complaint"),
     "panel": ("panel CPC-123", "record the panel's steps"),
     "outcome": ("outcome CPC-123", "record a complaint's outcome"),
+    "attendee add": ("attendee add @person police", "in the meeting chat: add an attendee, with their agency (chair)"),
+    "attendee remove": ("attendee remove @person", "in the meeting chat: take off someone added in error (chair)"),
+    "conference new": ("conference new", "set up a conference you chair; from its meeting chat, linked to it"),
     "conference link": ("conference link CPC-123", "in a meeting or group chat: link it to the conference"),
     "conference unlink": ("conference unlink CPC-123", "in that chat: undo the link (chair)"),
     "audit": ("audit CPC-123", "the case's audit trail (authorised roles)"),
@@ -56,6 +59,11 @@ def clean(text: str) -> str:
     return " ".join(html.unescape(text).split())
 
 
+def _looks_like_reference(word: str) -> bool:
+    """A word that may be a case reference: references carry digits (a reason's first word seldom does)."""
+    return any(ch.isdigit() for ch in word) and len(word) <= 40
+
+
 def usage(name: str) -> str:
     form, _ = USAGE[name]
     return f"Type: {form}"
@@ -72,7 +80,23 @@ def parse(raw: str) -> Command | ParseError:
         return Command("help")
     if head in ("deadlines", "cases"):
         return Command(head)
+    if head in ("attendee", "attendees"):
+        sub = rest[0].lower() if rest else ""
+        if sub not in ("add", "remove"):
+            return ParseError(usage("attendee add"))
+        args = rest[1:]
+        # The person is the message's mention (its entity, which the handler reads): what is left
+        # is an optional reference, and for ``add`` the agency.
+        has_ref = bool(args) and _looks_like_reference(args[0])
+        reference, text = (args[0], " ".join(args[1:])) if has_ref else (None, " ".join(args))
+        if sub == "add" and not text:
+            return ParseError(usage("attendee add"))
+        if sub == "remove" and text:
+            return ParseError(usage("attendee remove"))
+        return Command(f"attendee {sub}", reference, text)
     if head == "conference":
+        if rest and rest[0].lower() == "new":
+            return Command("conference new") if len(rest) == 1 else ParseError(usage("conference new"))
         if len(rest) >= 2 and rest[0].lower() in ("link", "unlink"):
             return Command(f"conference {rest[0].lower()}", rest[1])
         return ParseError(usage("conference link"))
@@ -84,7 +108,7 @@ def parse(raw: str) -> Command | ParseError:
             name = f"dissent {sub}"
             args = rest[1:]
             # In a linked meeting chat the reference may be left out, as for dissent itself.
-            has_ref = bool(args) and any(ch.isdigit() for ch in args[0]) and len(args[0]) <= 40
+            has_ref = bool(args) and _looks_like_reference(args[0])
             reference, text = (args[0], " ".join(args[1:])) if has_ref else (None, " ".join(args))
             if sub == "withdraw" and text:
                 return ParseError(usage(name))
@@ -92,7 +116,7 @@ def parse(raw: str) -> Command | ParseError:
                 return ParseError(usage(name))
             return Command(name, reference, text)
         # "dissent <reason>" in a linked meeting chat has no reference: the bot decides.
-        if any(ch.isdigit() for ch in rest[0]) and len(rest[0]) <= 40:
+        if _looks_like_reference(rest[0]):
             return Command("dissent", rest[0], " ".join(rest[1:]))
         return Command("dissent", None, " ".join(rest))
     if head in ("complaint", "status", "decide", "stage2", "panel", "outcome", "audit", "correct"):

@@ -25,12 +25,15 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from bot.edge_activities import (
+    RosterEntry,
     channel_of,
     member_email,
     member_name,
+    mentioned_ids,
     parse_activity,
     reference_from_json,
     reference_to_json,
+    roster_entry,
     tenant_id,
 )
 from bot.edge_auth import (
@@ -79,6 +82,7 @@ __all__ = [
     "CloudAdapter",
     "InvokeResponse",
     "Logic",
+    "RosterEntry",
     "SendFailed",
     "TokenSource",
     "TurnContext",
@@ -94,11 +98,13 @@ __all__ = [
     "make_validator",
     "member_email",
     "member_name",
+    "mentioned_ids",
     "message_response",
     "parse_activity",
     "process",
     "reference_from_json",
     "reference_to_json",
+    "roster_entry",
     "send_failed",
     "send_proactive",
     "tenant_id",

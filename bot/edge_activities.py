@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -118,8 +119,24 @@ def reference_from_json(s: str) -> ConversationReference:
     return reference
 
 
-async def member_email(turn_context: TurnContext, user_id: str) -> str | None:
-    """The email (else the UPN) of a conversation member, from the channel's roster; None on error.
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """What the channel's roster says of a conversation member."""
+
+    object_id: str | None
+    email: str | None
+    name: str | None
+
+
+def _text(member: Any, attr: str, key: str) -> str | None:
+    value = getattr(member, attr, None)
+    if not value:
+        value = (getattr(member, "model_extra", None) or {}).get(key)
+    return value if isinstance(value, str) and value else None
+
+
+async def roster_entry(turn_context: TurnContext, user_id: str) -> RosterEntry | None:
+    """A conversation member as the channel's roster has them; None on error.
 
     ``GET /v3/conversations/{id}/members/{userId}`` through the turn's connector client.
     """
@@ -131,14 +148,30 @@ async def member_email(turn_context: TurnContext, user_id: str) -> str | None:
         # TeamsConnectorClient's own lookup returns a TeamsChannelAccount, which keeps the email.
         lookup = getattr(client, "get_conversation_member", None) or client.conversations.get_conversation_member
         member = await lookup(conversation.id, user_id)
-        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        if not email:
-            extra = getattr(member, "model_extra", None) or {}
-            email = extra.get("email") or extra.get("userPrincipalName")
     except Exception as exc:
         log.info("member lookup failed: %s", type(exc).__name__)
         return None
-    return email if isinstance(email, str) and email else None
+    email = _text(member, "email", "email") or _text(member, "user_principal_name", "userPrincipalName")
+    return RosterEntry(_text(member, "aad_object_id", "aadObjectId"), email, _text(member, "name", "name"))
+
+
+async def member_email(turn_context: TurnContext, user_id: str) -> str | None:
+    """The email (else the UPN) of a conversation member, from the channel's roster; None on error."""
+    entry = await roster_entry(turn_context, user_id)
+    return entry.email if entry is not None else None
+
+
+def mentioned_ids(activity: Activity) -> list[str]:
+    """The Teams user ids an activity's text mentions (its ``mention`` entities), the bot left out."""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    found: list[str] = []
+    for entity in activity.entities or []:
+        data = entity.model_dump(by_alias=True) if hasattr(entity, "model_dump") else dict(entity)
+        mentioned = data.get("mentioned") if data.get("type") == "mention" else None
+        user_id = mentioned.get("id") if isinstance(mentioned, Mapping) else None
+        if isinstance(user_id, str) and user_id and user_id != bot_id and user_id not in found:
+            found.append(user_id)
+    return found
 
 
 def member_name(turn_context: TurnContext) -> str | None:

@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot import edge, panel_views, views
-from bot.commands import parse
+from bot.commands import Command, parse, usage
 from bot.edge_routes import application
 from bot.identity import Identities
 from bot.notices import draw_notice
+from bot.setup_turns import CHAT
 from bot.turn_inputs import Bad, Reply, text_of
 from bot.turns import Turns
 from bot.views import Card
@@ -64,6 +65,18 @@ class Delivery:
         except (edge.SendFailed, ValueError):
             return False
         return True
+
+
+def _group_chat(activity: edge.Activity) -> str | None:
+    """The id of the group or meeting chat an activity came from; None for a one-to-one chat.
+
+    A one-to-one chat is no conference's chat: it is never linked, and dissent typed there names its
+    conference (issue 14: a link made in a 1:1 chat sent every later dissent there).
+    """
+    conversation = activity.conversation
+    if conversation is None or (conversation.conversation_type or "personal") == "personal":
+        return None
+    return conversation.id or None
 
 
 def _card_activity(card: Card) -> edge.Activity:
@@ -142,16 +155,15 @@ class ChallengeBot:
     async def on_message(self, turn_context: edge.TurnContext) -> None:
         activity = turn_context.activity
         cmd = parse(activity.text or "")
-        conversation = activity.conversation
-        # A one-to-one chat is no conference's chat: it is never linked, and dissent typed there
-        # names its conference (issue 14: a link made in a 1:1 chat sent every later dissent there).
-        personal = conversation is None or (conversation.conversation_type or "personal") == "personal"
-        chat_id = None if personal or conversation is None else conversation.id
+        chat_id = _group_chat(activity)
         found = turn_context.turn_state.get("cpc.person")
         person = found if isinstance(found, Person) else None
         try:
-            # Store calls run on the worker pool, never on the event loop (issue 9 item 6).
-            reply = await asyncio.to_thread(self.turns.command, person, cmd, chat_id)
+            if isinstance(cmd, Command) and cmd.name in ("attendee add", "attendee remove"):
+                reply: Card | str | Reply = await self._attendee(turn_context, person, cmd, chat_id)
+            else:
+                # Store calls run on the worker pool, never on the event loop (issue 9 item 6).
+                reply = await asyncio.to_thread(self.turns.command, person, cmd, chat_id)
         except CaseworkError as exc:
             reply = str(exc)
         self._after(reply)
@@ -161,6 +173,29 @@ class ChallengeBot:
             await turn_context.send_activity(edge.text_activity(sentence(reply)))
         else:
             await turn_context.send_activity(_card_activity(reply))
+
+    async def _attendee(
+        self, turn_context: edge.TurnContext, me: Person | None, cmd: Command, chat_id: str | None
+    ) -> Card | str:
+        """``attendee add @person police``: the person is the message's one mention, found by their
+        Entra object id in the chat's roster, and never by the name typed."""
+        if me is None:
+            raise UnknownPerson(self.turns.admin_contact)
+        mentioned = edge.mentioned_ids(turn_context.activity)
+        person: Person | None = None
+        if chat_id is not None and len(mentioned) == 1:
+            entry = await edge.roster_entry(turn_context, mentioned[0])
+            if entry is None or not entry.object_id:
+                return "I could not find that person in this chat's members. Mention someone who is in the chat."
+
+            async def email_of(_user_id: str) -> str | None:
+                return entry.email
+
+            tenant = edge.tenant_id(turn_context.activity)
+            person = await self.identities.resolve(tenant, entry.object_id, mentioned[0], email_of, entry.name)
+        elif len(mentioned) > 1:
+            return f"Mention one person at a time. {usage(cmd.name)}"
+        return await asyncio.to_thread(self.turns.setup.attendee, me, cmd, chat_id, person, bool(mentioned))
 
     def _after(self, reply: object) -> None:
         """Wake the sweep when the action queued notices (they were committed with it)."""
@@ -175,6 +210,8 @@ class ChallengeBot:
             me = self._me(turn_context)
             if verb in PANEL_VERBS:
                 return await self._panel_action(me, verb, data)
+            # The chat a card was answered in, from the activity: never from the card's own data.
+            data = {**data, CHAT: _group_chat(turn_context.activity)}
             result = await asyncio.to_thread(self.turns.act, me, verb, data)
         except AlreadyDone as exc:
             return views.result_card("Already done", f"{sentence(str(exc))} Nothing was changed.", "Default")

@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 from bot import views
 from bot.cases_view import cases_card
 from bot.commands import Command, ParseError, usage
-from bot.turn_inputs import Bad, Reply, confirmed, given, int_of, step_date, text_of, twice, who_is_told
+from bot.dissent_turns import DissentTurns
+from bot.setup_turns import CHAT, SetupTurns
+from bot.turn_inputs import Bad, Reply, confirmed, given, step_date, text_of, twice
 from bot.views import Card
 from casework.clock import LONDON
 from casework.errors import (
@@ -27,11 +29,12 @@ from casework.errors import (
 )
 from casework.lifecycle import StepNotValid
 from casework.records import Person
+from casework.references import BadReference
 from casework.service import Casework, Changed
 
 
 @dataclass
-class Turns:
+class Turns(DissentTurns):
     """What a turn does, once the person is known."""
 
     casework: Casework
@@ -40,6 +43,10 @@ class Turns:
     admin_contact: str = ""
     #: Every card verb this class handles (filled from ``_ACTIONS`` below).
     VERBS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        #: ``attendee add``, ``attendee remove`` and ``conference new`` (bot/setup_turns.py).
+        self.setup = SetupTurns(self.casework, self.now, self.admin_contact)
 
     def command(self, person: Person | None, cmd: Command | ParseError, chat_id: str | None) -> Card | str | Reply:
         """One typed command, run on a worker thread: casework decides, views draw."""
@@ -64,8 +71,7 @@ class Turns:
         if cmd.name == "dissent amend":
             if not cmd.text:
                 return usage("dissent amend")
-            changed = cw.amend_dissent(me.id, cmd.reference, cmd.text, chat_id)
-            return Reply(views.result_card("Dissent amended", changed.summary + "."), bool(changed.notices))
+            return self._amend(me, cmd.reference, cmd.text, chat_id)
         if cmd.name == "dissent withdraw":
             changed = cw.withdraw_dissent(me.id, cmd.reference, chat_id)
             card = views.result_card(
@@ -104,6 +110,8 @@ class Turns:
             return views.outcome_form(view)
         if cmd.name == "correct":
             return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
+        if cmd.name == "conference new":
+            return self.setup.conference_form(me, chat_id)
         if cmd.name in ("conference link", "conference unlink"):
             if chat_id is None:
                 return "Link a conference from its meeting chat or a group chat, not a one-to-one chat."
@@ -126,26 +134,11 @@ class Turns:
             return views.audit_card(cmd.reference.upper() if cmd.reference else "", entries)
         return usage("help")
 
-    def _raise_dissent(
-        self, me: Person, reference: str | None, reason: str, chat_id: str | None, confirm_name: bool = False
-    ) -> Reply:
-        cw = self.casework
-        try:
-            result = cw.raise_dissent(me.id, reference, reason, chat_id, confirm_name=confirm_name)
-        except PossibleName as asked:
-            return Reply(views.name_check_card(asked.reference, " ".join(reason.split())))
-        # The command drew the case as it left it; only a repeat is drawn again (one read per turn).
-        view = result.view or cw.view(me.id, result.conference.reference)
-        chair = view.conference.chair_id
-        # In a group or meeting chat, the chair is mentioned: they act next (001 5.7.7(2)).
-        at = cw.teams_object_id(chair) if chat_id is not None and chair else None
-        return Reply(views.dissent_confirmation(result.dissent, result.window_due, view, at), bool(result.notices))
-
     def act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
         """A refused form comes back as the same form, with what was typed and the error beside it."""
         try:
             return self._act(me, verb, data)
-        except (InvalidInput, StepNotValid) as exc:  # not refusals of who may act: those get no form
+        except (InvalidInput, StepNotValid, BadReference) as exc:  # not refusals of who may act: no form
             again = self._form_again(me, verb, data, exc)
             if again is None:
                 raise
@@ -169,6 +162,9 @@ class Turns:
                 return views.complaint_form(
                     conference.reference, today, typed=data, error=error, offer_second=second, offer_name=asked
                 )
+            if verb == "conference.submit":
+                chat = data.get(CHAT)
+                return self.setup.conference_form(me, chat if isinstance(chat, str) else None, data, error)
             if verb != "step.submit" or command not in ("stage2", "panel"):
                 return None
             view = cw.require_stage_role(me.id, reference)
@@ -181,55 +177,6 @@ class Turns:
         if action is None:
             raise Bad("this card action is not recognised; open a fresh card with the command")
         return action(self, me, data)
-
-    def _dissent_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        return self._raise_dissent(
-            me,
-            text_of(data, "reference", "the conference"),
-            text_of(data, "reason", "your reason"),
-            None,
-            confirm_name=confirmed(data, "confirm_name"),
-        )
-
-    def _dissent_record(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        changed = self.casework.record_dissent(
-            me.id, int_of(data, "dissent"), text_of(data, "state", "the card's state")
-        )
-        card = views.result_card(
-            "Dissent recorded",
-            f"{changed.summary}. {who_is_told(changed)}{twice(changed)}",
-            facts=[("Conference", changed.reference)],
-        )
-        return Reply(card, bool(changed.notices))
-
-    def _dissent_decline(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        changed = self.casework.decline_dissent(
-            me.id,
-            int_of(data, "dissent"),
-            text_of(data, "reasons", "your reasons for declining"),
-            text_of(data, "state", "the card's state"),
-        )
-        card = views.result_card(
-            "Late dissent declined",
-            f"{changed.summary}. The professional is being told, with your reasons kept on the record."
-            + twice(changed),
-            "Default",
-            facts=[("Conference", changed.reference)],
-        )
-        return Reply(card, bool(changed.notices))
-
-    def _dissent_decide(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        decision = text_of(data, "decision", "a decision")
-        if decision not in ("uphold", "not_upheld"):
-            raise Bad("choose uphold or do not uphold")
-        changed = self.casework.decide_dissent(
-            me.id,
-            int_of(data, "dissent"),
-            decision == "uphold",
-            text_of(data, "reasons", "the reasons"),
-            text_of(data, "state", "the card's state"),
-        )
-        return Reply(self._decision_card(me, changed), bool(changed.notices))
 
     def _complaint_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
         received = given(text_of(data, "received", "the date received"), str(data.get("received_time") or ""))
@@ -321,19 +268,6 @@ class Turns:
         view, mine = cw.status(me.id, reference)
         return views.timeline_card(view, self.now(), mine)
 
-    def _decision_card(self, me: Person, changed: Changed) -> Card:
-        """The reviewing manager's confirmation: what this decision means, and nothing left over from
-        another dissent on the case (a "not upheld" must not say "hold the reconvened conference")."""
-        d = changed.dissent
-        facts = [("Conference", changed.reference)]
-        if d is not None and d.state == "upheld":
-            follow = self.casework.after_uphold(self.casework.view(me.id, changed.reference))
-            facts += [(dl.title, views.when(dl.due)) for dl in follow[:1]]
-            message = f"{changed.summary}. The chair and the professional are being told."
-        else:
-            message = f"{changed.summary}. The professional and the chair are being told; the decision stands."
-        return views.result_card("Decision recorded", message + twice(changed), facts=facts)
-
     def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
         view = self.casework.view(me.id, changed.reference)
         due = [
@@ -359,6 +293,7 @@ def _opens(verb: str) -> Callable[[Turns, Person, Mapping[str, Any]], Card | Rep
 #: verb added here is routed as both Action.Execute and Action.Submit.
 _ACTIONS: dict[str, Callable[[Turns, Person, Mapping[str, Any]], Card | Reply]] = {
     "dissent.submit": Turns._dissent_submit,
+    "dissent.amend": Turns._dissent_amend,
     "dissent.record": Turns._dissent_record,
     "dissent.decline": Turns._dissent_decline,
     "dissent.decide": Turns._dissent_decide,
@@ -367,6 +302,7 @@ _ACTIONS: dict[str, Callable[[Turns, Person, Mapping[str, Any]], Card | Reply]] 
     "outcome.submit": Turns._outcome_submit,
     "correct.submit": Turns._correct_submit,
     "duty.done": Turns._duty_done,
+    "conference.submit": lambda turns, me, data: turns.setup.conference_submit(me, data),
     "open.step": Turns._open_step,
     "open.status": _opens("open.status"),
     "open.decide": _opens("open.decide"),

@@ -148,10 +148,10 @@ def dissent_confirmation(
     )
 
 
-def name_check_card(reference: str, reason: str) -> Card:
+def name_check_card(reference: str, reason: str, verb: str = "dissent.submit") -> Card:
     """Before a reason that looks as if it names someone is recorded: send anyway, or edit it here
-    (casework.names; issue 14 item 7). Never a refusal."""
-    return render("name_check", reference=reference, reason=reason)
+    (casework.names; issue 14 item 7). Never a refusal. ``verb``: a new dissent, or an amended reason."""
+    return render("name_check", reference=reference, reason=reason, verb=verb)
 
 
 def _decision_due(view: CaseView) -> str:

@@ -191,14 +191,18 @@ class NotEntitled(CaseworkError):
 DEFAULT_ADMIN = "your local authority's administrator for this bot"
 
 
+def admin_contact(configured: str = "") -> str:
+    """Who adds people to the register, in words (``CPC_ADMIN_CONTACT``, else a general description)."""
+    return configured.strip() or DEFAULT_ADMIN
+
+
 class UnknownPerson(CaseworkError):
     """Someone the register does not know. Told who adds people (``CPC_ADMIN_CONTACT``), never an
     administrator's command: they cannot run it."""
 
-    def __init__(self, admin_contact: str = "") -> None:
+    def __init__(self, contact: str = "") -> None:
         super().__init__(
-            "You are not registered with the conference challenge bot yet. "
-            f"Ask {admin_contact.strip() or DEFAULT_ADMIN} to add you."
+            f"You are not registered with the conference challenge bot yet. Ask {admin_contact(contact)} to add you."
         )
 
 

@@ -27,13 +27,14 @@ def require_attendee(person_id: str, conference: Conference) -> None:
     if not is_attendee(person_id, conference):
         raise NotEntitled(
             f"only professionals who attended conference {conference.reference} may dissent from it "
-            "(you are not on its attendance list; ask the chair to add you if that is wrong)"
+            "(you are not on its attendance list; if that is wrong, ask the chair to add you: in the meeting chat "
+            "they type attendee add, mention you and name your agency)"
         )
 
 
 def require_chair(person_id: str, conference: Conference, roles: set[str]) -> None:
     if conference.chair_id != person_id and "admin" not in roles:
-        raise NotEntitled(f"only the chair of conference {conference.reference} can act on this card")
+        raise NotEntitled(f"only the chair of conference {conference.reference} can do this")
 
 
 def require_any(roles: set[str], allowed: frozenset[str], what: str) -> None:

@@ -58,7 +58,7 @@ def describe(patterns: Iterable[str]) -> str:
     parts = []
     for p in dict.fromkeys(patterns):
         if p == DEFAULT_PATTERN:
-            parts.append(f"look like CPC- followed by digits, for example CPC-123 (pattern {p})")
+            parts.append("look like CPC- followed by digits, for example CPC-123")
         else:
             parts.append(f"match the pattern {p}")
     return " or ".join(parts) if parts else describe([DEFAULT_PATTERN])

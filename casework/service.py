@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from casework.commands.attendance import AttendanceCommands
 from casework.commands.complaint import COMPLAINT_GROUNDS, OUTCOMES, STEP_EVENTS, ComplaintCommands, complaint_stage
 from casework.commands.corrections import CorrectionCommands
 from casework.commands.dissent import MAX_TEXT, MIN_REASON, DissentCommands
@@ -30,6 +31,7 @@ class Casework(
     MeetingCommands,
     CorrectionCommands,
     DutyCommands,
+    AttendanceCommands,
     RegistryCommands,
     IdentityCommands,
     PrivacyCommands,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -154,6 +154,18 @@ class ConferenceRepository(Repository):
                 raise NotFound("conference", reference)
             s.execute(stmt)
             s.execute(reopen_statement(reference))
+
+    def remove_attendee(self, reference: str, person_id: str) -> bool:
+        """Take one person off a conference's attendance list (the chair's correction of an error;
+        casework refuses it once they have dissented). True when there was such a record."""
+        with self._write() as s:
+            if s.get(ConferenceRow, reference) is None:
+                raise NotFound("conference", reference)
+            gone = s.execute(
+                delete(AttendeeRow).where(AttendeeRow.reference == reference, AttendeeRow.person_id == person_id)
+            )
+            s.execute(reopen_statement(reference))
+        return bool(getattr(gone, "rowcount", 0))
 
     def conference_for_chat(self, meeting_chat_id: str | None) -> Conference | None:
         """The conference linked to a meeting chat; None for no chat id (never ``IS NULL``: that would

@@ -163,8 +163,13 @@ class ComplaintCommands(CaseworkBase):
                 f"({spoken_date(local_date(conference.held_at))})"
             )
         summary = " ".join(summary.split())[:MAX_TEXT]
-        if not confirm_name and possible_name(summary):
-            # A summary names the complainant by role (issue 14 item 7): asked, never refused.
+        # A summary names the complainant by role (issue 14 item 7): asked, never refused. The case's
+        # professionals, whose names are not flagged, are read only when the text alone looks like one.
+        if (
+            not confirm_name
+            and possible_name(summary)
+            and possible_name(summary, self._recorded_case(conference.reference).names.values())
+        ):
             raise PossibleName(conference.reference)
         existing = self.store.complaints_for(conference.reference)
         area = self.area_of(conference)

@@ -173,11 +173,27 @@ class DissentCommands(CaseworkBase):
         outcome = state_words(d.state)
         return f"your dissent from {ref} was {outcome}{when}; a second dissent about the same conference is not taken"
 
-    def amend_dissent(self, person_id: str, reference: str | None, reason: str, chat_id: str | None = None) -> Changed:
-        """The professional changes their reason, until the chair records the dissent (issue 9 item 3)."""
+    def amend_dissent(
+        self,
+        person_id: str,
+        reference: str | None,
+        reason: str,
+        chat_id: str | None = None,
+        confirm_name: bool = False,
+    ) -> Changed:
+        """The professional changes their reason, until the chair records the dissent (issue 9 item 3).
+        A new reason that looks as if it names someone is asked about first, as a first one is."""
         with self.store.unit_of_work() as uow:
             conference = self._conference_for(reference, chat_id)
             reason = self._clean_reason(reason, conference.reference)
+            # Only when the text alone looks like a name are the case's professionals read (their
+            # names are not flagged): one more read, and only then.
+            if (
+                not confirm_name
+                and possible_name(reason)
+                and possible_name(reason, self._recorded_case(conference.reference).names.values())
+            ):
+                raise PossibleName(conference.reference)
             d = self._own_dissent(person_id, conference.reference)
             if d is None or d.id is None:
                 raise InvalidInput(f"you have no dissent from {conference.reference} to amend")

@@ -325,6 +325,27 @@ def test_a_reason_that_looks_like_it_names_someone_is_checked_first(
     assert [d.reason for d in store.dissents_for("CPC-123")][1:] == ["Mother (Sarah Jones) was not invited"]
 
 
+def test_an_amended_reason_is_checked_as_a_first_one_is(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
+    """Issue 14 item 7, for ``dissent amend``: the check is not skipped by amending a clean reason."""
+    store = server.store
+    assert store is not None
+    say(server, channel, "oid-pc", "dissent CPC-123 The threshold for a plan was not applied")
+    say(server, channel, "oid-pc", "dissent amend CPC-123 Jane Smith was not seen alone by the social worker")
+    card = cards_to(channel, "oid-pc")[-1]
+    assert "This looks like it may contain a name." in text_of(card)
+    assert [d.reason for d in store.dissents_for("CPC-123")] == ["The threshold for a plan was not applied"]
+    # A professional of the case named in it is not asked about.
+    say(server, channel, "oid-pc", "dissent amend CPC-123 Megan Bowen was not asked for the health view")
+    assert "Dissent amended" in text_of(cards_to(channel, "oid-pc")[-1])
+    send_anyway = find_action(card, "dissent.amend")
+    assert send_anyway["confirm_name"] == "true"
+    r = act(server, channel, "oid-pc", "dissent.amend", send_anyway)
+    assert "Dissent amended" in text_of(r.body["value"])
+    assert [d.reason for d in store.dissents_for("CPC-123")] == ["Jane Smith was not seen alone by the social worker"]
+    amended = [e for e in store.audit_entries("CPC-123") if e.action == "dissent.amended"]
+    assert len(amended) == 2 and "Jane" not in str([e.detail for e in amended])
+
+
 def test_a_complaint_summary_that_looks_like_it_names_someone_is_checked_first(
     server: BotServer, channel: fakes.FakeTeamsChannel
 ) -> None:
@@ -337,11 +358,21 @@ def test_a_complaint_summary_that_looks_like_it_names_someone_is_checked_first(
         "grounds": "outcome",
         "summary": "Sophie Taylor says she was not listened to",
     }
+    # The case's own professionals (Alex Wilber attended) are not taken for a family member: recorded at once.
+    r = act(
+        server,
+        channel,
+        "oid-chair",
+        "complaint.submit",
+        {**form, "received": "2026-12-17", "complainant": "carer", "summary": "Says Alex Wilber did not listen"},
+    )
+    assert "Complaint recorded" in text_of(r.body["value"]), text_of(r.body["value"])
+    assert [c.summary for c in store.complaints_for("CPC-123")] == ["Says Alex Wilber did not listen"]
     r = act(server, channel, "oid-chair", "complaint.submit", form)
     refused = r.body["value"]
     assert "This looks like it may contain a name" in text_of(refused)
     toggle = next(b for b in _blocks(refused, "Input.Toggle") if b["id"] == "confirm_name")
-    assert toggle["value"] == "false" and store.complaints_for("CPC-123") == []
+    assert toggle["value"] == "false" and len(store.complaints_for("CPC-123")) == 1
     r = act(server, channel, "oid-chair", "complaint.submit", {**form, "confirm_name": "true"})
     assert "Complaint recorded" in text_of(r.body["value"])
-    assert [c.summary for c in store.complaints_for("CPC-123")] == ["Sophie Taylor says she was not listened to"]
+    assert [c.summary for c in store.complaints_for("CPC-123")][1:] == ["Sophie Taylor says she was not listened to"]

@@ -182,6 +182,17 @@ def test_add_attendee_is_idempotent_and_needs_the_conference(store: SqlStore) ->
         store.add_attendee("CPC-404", Attendee("p-1", "police"))
 
 
+def test_remove_attendee_takes_off_one_person_only(store: SqlStore) -> None:
+    store.add_conference(conference(attendees=(Attendee("p-1", "police"), Attendee("p-2", "health"))))
+    assert store.remove_attendee("CPC-100", "p-1") is True
+    assert store.remove_attendee("CPC-100", "p-1") is False
+    stored = store.get_conference("CPC-100")
+    assert stored is not None and stored.attendees == (Attendee("p-2", "health"),)
+    assert [c.reference for c in store.conferences_attended_by("p-1")] == []
+    with pytest.raises(NotFound, match="CPC-404"):
+        store.remove_attendee("CPC-404", "p-2")
+
+
 def test_conference_for_chat(store: SqlStore) -> None:
     store.add_conference(conference("CPC-1", meeting_chat_id="19:one@thread.v2"))
     store.add_conference(conference("CPC-2", meeting_chat_id="19:two@thread.v2"))

@@ -20,7 +20,9 @@ from jsonschema import Draft6Validator
 
 from bot import panel_views, views
 from bot.cases_view import cases_card
+from bot.commands import Command, ParseError, parse
 from bot.notices import decision_notice
+from bot.setup_turns import conference_form_card
 from cards.render import TemplateError, escape_markdown, render
 from casework.audit_words import audit_lines
 from casework.booking import DeclinePrompt
@@ -31,6 +33,7 @@ from casework.lifecycle.complaint import complaint_steps
 from casework.overview import CaseLine, Overview
 from casework.packs import Area
 from casework.records import AuditEntry, CaseEvent, Complaint, Conference, Dissent, Person
+from casework.references import DEFAULT_PATTERN
 from casework.rules import Rule
 from casework.service import CaseView, Due
 from casework.slots import Slot
@@ -179,6 +182,15 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "name_check": views.name_check_card("CPC-1", "Jane [Smith](x) was not seen alone"),
         "complaint_form_name": views.complaint_form("CPC-1", date(2026, 12, 18), error="x", offer_name=True),
         "cases_empty": cases_card(Overview((), (), ()), NOW),
+        "conference_form": conference_form_card(
+            [("sussex", "Pan-Sussex"), ("london", "London")],
+            [DEFAULT_PATTERN, r"^LBH/\d{4}$"],
+            date(2026, 12, 18),
+            True,
+        ),
+        "conference_form_refused": conference_form_card(
+            [("sussex", "Pan-Sussex")], [DEFAULT_PATTERN], date(2026, 12, 18), False, {"reference": "x"}, "bad [x](y)"
+        ),
         **{
             f"decision_notice_{state}": decision_notice(
                 replace(DISSENT, state=state), view, "Reasons [given](x) 1. here"
@@ -335,7 +347,6 @@ def test_rendering_never_changes_the_template() -> None:
 def test_help_offers_one_tap_commands_that_parse() -> None:
     """The welcome and help card's buttons send a command as if typed (Teams imBack); each must be one
     the bot understands, or the first tap a new user makes gets "I don't know"."""
-    from bot.commands import ParseError, parse
 
     sent = [a["data"]["msteams"]["value"] for a in views.help_card()["actions"]]
     assert sent == ["cases", "deadlines", "dissent"]
@@ -347,3 +358,23 @@ def test_the_outcome_form_has_the_field_a_confirmed_decision_needs(areas: dict[s
     form = every_card(areas)["outcome_form"]
     (box,) = [b for b in form["body"] if b.get("id") == "explanation"]
     assert box["type"] == "Input.Text" and "confirmed" in box["label"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("<at>Bot</at> attendee add <at>Megan Bowen</at> health", Command("attendee add", None, "health")),
+        ("attendee add CPC-12 <at>Megan</at> social care", Command("attendee add", "CPC-12", "social care")),
+        ("Attendee Remove <at>Megan</at>", Command("attendee remove", None, "")),
+        ("attendee remove CPC-12 <at>Megan</at>", Command("attendee remove", "CPC-12", "")),
+        ("conference new", Command("conference new")),
+        ("attendee add <at>Megan</at>", ParseError("Type: attendee add @person police")),
+        ("attendee remove <at>Megan</at> health", ParseError("Type: attendee remove @person")),
+        ("attendee", ParseError("Type: attendee add @person police")),
+        ("conference new CPC-1", ParseError("Type: conference new")),
+        ("atendee add", ParseError("Did you mean attendee? Type: attendee add @person police")),
+    ],
+)
+def test_setting_up_from_teams_parses_or_shows_the_right_form(typed: str, expected: Command | ParseError) -> None:
+    # The person is the mention (read from the activity's entities by the handler), not the text.
+    assert parse(typed) == expected

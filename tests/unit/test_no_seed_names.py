@@ -25,6 +25,7 @@ import graph.templates
 from bot import panel_views, views
 from bot.cases_view import cases_card
 from bot.notices import draw_notice
+from bot.setup_turns import conference_form_card
 from casework.audit_words import audit_lines
 from casework.booking_window import booking_window, refuse_late_end
 from casework.clock import parse_time
@@ -73,6 +74,7 @@ CARD_KINDS = {
     "step_form_panel", "step_form_refused", "correction_form", "correction_form_empty", "outcome_form",
     "timeline", "deadlines", "deadlines_empty", "audit", "notice", "panel_decline", "panel_decline_lost",
     "panel_slots", "panel_slots_none", "reminder", "reminder_met", "notice_card", "cases", "name_check",
+    "conference_form",
 }  # fmt: skip
 EMAIL_KINDS = {
     "reminder_email", "notice_email", "digest_html", "digest_text", "decline_email_html", "decline_email_text",
@@ -181,6 +183,7 @@ def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
     yield "deadlines", views.deadlines_card([*due, *rights], NOW)
     yield "deadlines_empty", views.deadlines_card([], NOW)
     yield "name_check", views.name_check_card(REF, "Jane Smith was not seen alone")
+    yield "conference_form", conference_form_card([("sussex", area.name)], [area.reference_pattern], NOW.date(), True)
     line = CaseLine(REF, area.name, due[0].deadline, (due[0],))
     yield "cases", cases_card(Overview((line,), (replace(line, mine=()),), (replace(line, next=None),)), NOW)
     yield "audit", views.audit_card(REF, audit_lines([AuditEntry(1, NOW, "pc", "dissent.raised", REF)], {}))
