@@ -36,6 +36,8 @@ ACTION_WORDS: Mapping[str, str] = {
     "case.redacted": "redacted free text",
     "case.retention_applied": "removed free text at the end of its retention period",
     "duty.done": "marked a duty done",
+    "attendee.added": "added {person} as an attendee",
+    "attendee.removed": "took {person} off the attendance list",
     "identity.linked": "linked their Teams account to their registered record",
     "person.upserted": "updated a person's registration",
     "person.named": "had their display name updated from Teams",
@@ -70,9 +72,24 @@ def action_words(action: str) -> str:
     return f"recorded {words(thing)}: {words(step)}" if step else f"recorded {words(thing)}"
 
 
+def named_in(entry: AuditEntry) -> set[str]:
+    """Everyone an entry names: who acted, and whom an attendance change was about."""
+    subject = entry.detail.get("person") if entry.action.startswith("attendee.") else None
+    return {entry.actor, *([subject] if isinstance(subject, str) else [])}
+
+
+def _sentence(entry: AuditEntry, people: Mapping[str, Person]) -> str:
+    done = action_words(entry.action)
+    if "{person}" in done:
+        subject = str(entry.detail.get("person") or "")
+        who = actor_words(subject, people) if subject else "someone"
+        done = done.replace("{person}", who[0].lower() + who[1:] if who.startswith("Someone") else who)
+    return f"{actor_words(entry.actor, people)} {done}"
+
+
 def audit_lines(entries: Sequence[AuditEntry], people: Mapping[str, Person]) -> list[AuditLine]:
     """A case's entries, oldest first, numbered from 1 (``entries`` is the whole trail of one case)."""
     return [
-        AuditLine(n, e.seq, when(e.at), f"{actor_words(e.actor, people)} {action_words(e.action)}")
+        AuditLine(n, e.seq, when(e.at), _sentence(e, people))
         for n, e in enumerate(sorted(entries, key=lambda e: e.seq), start=1)
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from casework.audit_words import AuditLine, audit_lines
+from casework.audit_words import AuditLine, audit_lines, named_in
 from casework.commands.base import CaseworkBase
 from casework.duties import purpose, right_holder
 from casework.lifecycle.complaint import complaint_steps
@@ -102,7 +102,7 @@ class CaseQueries(CaseworkBase):
         conference = self.conference(reference)
         require_any(self.roles(actor, conference.area), AUDIT_ROLES, "the audit trail")
         entries = self.store.audit_entries(conference.reference)
-        return audit_lines(entries, self.store.people_by_ids({e.actor for e in entries}))
+        return audit_lines(entries, self.store.people_by_ids(set().union(*map(named_in, entries))))
 
     def teams_object_id(self, person_id: str) -> str:
         """The Entra object id a mention of this person names: their linked account's, else their

@@ -147,6 +147,13 @@ def test_the_chair_sets_up_the_conference_and_its_attendees_from_the_meeting_cha
         ("attendee.added", {"person": "oid-pc", "agency": "police"}),
         ("attendee.removed", {"person": "oid-pc", "agency": "police"}),
     ]
+    # Read in words by a Head of Safeguarding: who changed the attendance, and whose.
+    server.store.grant_role(RoleGrant("oid-pc", "head_of_safeguarding", "sussex"))
+    server.post(fakes.message("audit CPC-777", "a:oid-pc", PEOPLE["oid-pc"][0], "oid-pc", channel.service_url))
+    lines = last_reply(channel, "a:oid-pc")
+    assert "Sam Okafor (social care) added the conference" in lines
+    assert "Sam Okafor (social care) added Megan Bowen (health) as an attendee" in lines
+    assert "Sam Okafor (social care) took Alex Wilber (police) off the attendance list" in lines
     added = next(d for a, d in trail if a == "conference.added")
     assert added["set_up"] == "teams" and added["linked"] is True
     # No names in the audit trail: people by id only.
