@@ -106,6 +106,12 @@ def build(
     app[SWEEP_KEY] = sweep
     bot.delivery.teams = delivery.send  # decline cards share the reminders' rate limits and retries
     bot.kick = sweep.kick  # notices committed by a turn go out at once, not at the next minute
+
+    async def drain_notices(_app: web.Application) -> None:
+        await sweep.drain()
+
+    # Before the cleanup contexts close the executor and the adapter the delivery uses.
+    app.on_shutdown.append(drain_notices)
     scheduler.add(IntervalJob("reminder-sweep", sweep.job, settings.sweep_interval_seconds, run_at_start=True))
     digest = DigestJob(store, catalogue.areas, outbox, now, digest_at)
     scheduler.add(CronJob("complaints-digest", digest.job, digest_at.hour, digest_at.minute))

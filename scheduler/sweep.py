@@ -147,6 +147,24 @@ class Sweep:
             return  # the running delivery goes round again once it finishes: many kicks, one more pass
         self._kicker = loop.create_task(self._kicked_deliveries(), context=contextvars.Context())
 
+    async def drain(self, timeout: float = 10.0) -> None:
+        """At shutdown: let a kicked delivery that is running finish (its notices are claimed, under
+        lease), for at most ``timeout`` seconds; then it is cancelled, and its leases lapse, so the next
+        instance's sweep sends them. Without this the loop closes on it half done ("Task was destroyed
+        but it is pending") and a card may be posted without being marked sent."""
+        kicker = self._kicker
+        if kicker is None or kicker.done():
+            return
+        self._kick_pending = False
+        try:
+            await asyncio.wait_for(asyncio.shield(kicker), timeout)
+        except TimeoutError:
+            kicker.cancel()
+            await asyncio.wait({kicker}, timeout=2.0)  # let the cancellation unwind its sends
+            log.warning("notice delivery still running at shutdown: left to the next sweep")
+        except Exception as exc:  # logged by the delivery itself; shutdown goes on
+            log.info("notice delivery at shutdown ended with %s", type(exc).__name__)
+
     async def _kicked_deliveries(self) -> None:
         while self._kick_pending:
             self._kick_pending = False

@@ -100,3 +100,58 @@ def test_a_kick_delivers_the_notice_after_the_turn_and_only_the_notices(store: S
     assert [n.state for n in store.notices_for("CPC-1")] == ["sent"]
     assert not [s for s in counted.statements if "reminders" in s], counted.statements
     assert not [s for s in counted.statements if "lease_until <" in s and s.startswith("UPDATE")]
+
+
+class SlowSender(Sender):
+    """A Teams send that takes ``seconds`` (a slow channel at shutdown)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.started = asyncio.Event()
+
+    async def send(self, reference_json: str, card: dict[str, Any]) -> str:
+        self.started.set()
+        await asyncio.sleep(self.seconds)
+        return await super().send(reference_json, card)
+
+
+def _kicked_at_shutdown(store: SqlStore, tmp_path: Path, seconds: float, timeout: float) -> SlowSender:
+    """A dissent's notice is being delivered by a kick when the server shuts down (Sweep.drain)."""
+    seed(store)
+    store.save_conversation_ref("chair", conversation_ref("http://127.0.0.1:9/", "chair"))
+    now = parse_time(NOW)
+    areas = load_catalogue().areas
+    casework = Casework(store, areas, lambda: now)
+    person = store.get_person("pro-1")
+    assert person is not None
+    Turns(casework, lambda: now).command(person, parse(f"dissent CPC-1 {REASON}"), None)
+
+    async def scenario() -> SlowSender:
+        sender = SlowSender(seconds)
+        sender.turn = asyncio.current_task()
+        delivery = ReminderDelivery(sender, FileOutbox(tmp_path / "outbox"))
+        sweep = Sweep(store, areas, delivery, lambda: now + timedelta(seconds=1), BotDrawings(casework))
+        sweep._kicked(asyncio.get_running_loop())
+        await asyncio.wait_for(sender.started.wait(), 30)
+        await sweep.drain(timeout)
+        assert sweep._kicker is not None and sweep._kicker.done()
+        return sender
+
+    return asyncio.run(scenario())
+
+
+def test_shutdown_lets_a_running_notice_delivery_finish(store: SqlStore, tmp_path: Path) -> None:
+    sender = _kicked_at_shutdown(store, tmp_path, seconds=0.2, timeout=30)
+    assert len(sender.sent) == 1
+    assert [n.state for n in store.notices_for("CPC-1")] == ["sent"]
+
+
+def test_shutdown_cancels_a_hung_delivery_and_leaves_the_notice_to_the_next_sweep(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    sender = _kicked_at_shutdown(store, tmp_path, seconds=60, timeout=0.2)
+    assert sender.sent == []
+    # Not marked sent, not lost: still queued (its lease lapses), so the next instance's sweep sends it.
+    assert [n.state for n in store.notices_for("CPC-1")] != ["sent"]
+    assert len(store.notices_for("CPC-1")) == 1
