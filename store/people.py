@@ -110,18 +110,19 @@ class PeopleRepository(Repository):
             return found
 
     def reminder_contacts(self, person_ids: Sequence[str]) -> dict[str, Contact]:
-        """Email and conversation reference of each person, in one read."""
+        """Email and conversation reference of each person, in one statement a chunk (issue 12: the
+        sweep asks this once for each batch it claims, so it is one round trip, not two)."""
         if not person_ids:
             return {}
-        p, r = PersonRow.__table__, ConversationRefRow.__table__
         ids = sorted(set(person_ids))
         out: dict[str, Contact] = {pid: Contact(pid, None, None) for pid in ids}
+        stmt = statements.contacts(self._dialect)
         with self._core_read() as conn:
             for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                for row in conn.execute(select(p.c.id, p.c.email).where(p.c.id.in_(chunk))):
-                    out[row.id] = Contact(row.id, row.email, None)
-                for row in conn.execute(select(r.c.person_id, r.c.reference).where(r.c.person_id.in_(chunk))):
+                for row in conn.execute(stmt, {"ids": ids[i : i + 500]}):
                     c = out[row.person_id]
-                    out[row.person_id] = Contact(c.person_id, c.email, row.reference)
+                    if row.from_people:
+                        out[row.person_id] = Contact(c.person_id, row.value, c.conversation)
+                    else:
+                        out[row.person_id] = Contact(c.person_id, c.email, row.value)
         return out

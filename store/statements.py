@@ -9,7 +9,10 @@ change. Every name here is a read; writes keep their own statements in ``store/s
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from typing import Any
+
+from sqlalchemy import CompoundSelect, String, any_, bindparam, false, select, true, union_all
+from sqlalchemy.dialects import postgresql
 
 from store.models import (
     AttendeeRow,
@@ -98,3 +101,29 @@ COMPLAINTS = (
 
 #: :person_id -> the stored conversation reference (JSON)
 CONVERSATION_REF = select(_refs.reference).where(_refs.person_id == bindparam("person_id"))
+
+
+def _contacts(dialect: str) -> CompoundSelect[Any]:
+    """People's emails and conversation references for a list of ids (``ids``), as one statement: a
+    ``UNION ALL`` (a conversation may be kept for an id the register no longer has, so not a join).
+    On PostgreSQL the ids go as one array (``= ANY``), so the statement's text is the same for any
+    number of them and psycopg prepares it once; SQLite expands them."""
+    people = _people.c
+    if dialect == "postgresql":
+        ids: Any = any_(bindparam("ids", type_=postgresql.ARRAY(String())))
+        in_people, in_refs = people.id == ids, _refs.person_id == ids
+    else:
+        listed: Any = bindparam("ids", expanding=True)
+        in_people, in_refs = people.id.in_(listed), _refs.person_id.in_(listed)
+    return union_all(
+        select(people.id.label("person_id"), people.email.label("value"), true().label("from_people")).where(in_people),
+        select(_refs.person_id, _refs.reference, false()).where(in_refs),
+    )
+
+
+_CONTACTS = {dialect: _contacts(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def contacts(dialect: str) -> CompoundSelect[Any]:
+    """The contacts statement for the store's dialect, built once."""
+    return _CONTACTS[dialect]
