@@ -107,7 +107,7 @@ def _meeting_time(area: Any, event: str, text: str | None, what: str) -> datetim
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A demo case for the Microsoft 365 Agents Playground's default user (Alex Wilber), who is the
-    case's chair and an attendee and holds the reviewing and complaints roles, so that one person
+    case's chair and an attendee and holds the chair, reviewing and complaints roles, so that one person
     can try every card. Case references only; the demo person is the Playground's fictitious user."""
     store = _opened()
     oid, email, name = PLAYGROUND_USER
@@ -117,7 +117,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CliError(f"conference {ref} already exists; choose another --ref")
     cw = casework(store)
     cw.register_person(
-        "cli", Person(oid, email, name, "police"), [("head_of_safeguarding", area.id), ("complaints_manager", area.id)]
+        "cli",
+        Person(oid, email, name, "police"),
+        [("chair", area.id), ("head_of_safeguarding", area.id), ("complaints_manager", area.id)],
     )
     held = clock() - timedelta(hours=2)
     conference = Conference(ref, area.id, "initial", held_at=held, chair_id=oid, attendees=(Attendee(oid, "police"),))

@@ -83,7 +83,9 @@ class SetupTurns:
     def conference_submit(self, me: Person, data: Mapping[str, Any]) -> Card:
         chat = data.get(CHAT)
         chat_id = chat if isinstance(chat, str) and chat else None
-        moment = given(text_of(data, "date", "the date"), str(data.get("time") or ""))
+        # The time is asked for: a conference's start is when its record begins (001 5.7.4), and a
+        # midnight standing in for a time not given would read as a time on the record.
+        moment = given(text_of(data, "date", "the date"), text_of(data, "time", "the start time"))
         when = moment if isinstance(moment, datetime) else start_of_day(moment)
         changed = self.casework.set_up_conference(
             me.id,
@@ -105,7 +107,8 @@ class SetupTurns:
                 f"Conference {ref} is set up and linked to this chat, with you as its chair: dissent typed here "
                 "needs no reference. Add each professional who attends: attendee add @person police."
             )
-        return views.result_card("Conference set up", message, facts=[("When", views.when(when))])
+        label = "Held" if when <= self.now() else "Scheduled for"
+        return views.result_card("Conference set up", message, facts=[(label, views.when(when))])
 
     def _areas_for(self, me: Person) -> list[str]:
         cw = self.casework

@@ -107,7 +107,10 @@ def set_up(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
     data = {**action["data"], "reference": "cpc-777", "type": "initial", "date": "2026-12-17", "time": "14:00"}
     r = submit(server, channel, "oid-chair", "conference.submit", data)
     assert r.status == 200
-    assert "Conference CPC-777 is set up and linked to this chat" in text_of(r.body["value"])
+    shown = text_of(r.body["value"])
+    assert "Conference CPC-777 is set up and linked to this chat" in shown
+    # 14:00 on the day, two hours before the clock's 16:00: held, not scheduled.
+    assert "Held: Thu 17 Dec 2026, 14:00" in shown
 
 
 def test_the_chair_sets_up_the_conference_and_its_attendees_from_the_meeting_chat(
@@ -200,6 +203,12 @@ def test_a_one_to_one_chat_links_nothing_and_a_non_chair_cannot_set_up(
     assert "It will be linked to this chat" not in text_of(form)
     # A card whose data names a chat links nothing: the chat comes from where it was answered.
     data = {"default_area": "sussex", "reference": "CPC-778", "type": "review", "date": "2026-12-21", "cpc.chat": CHAT}
+    # Without a start time it comes back on the form, asking for one.
+    r = submit(
+        server, channel, "oid-chair", "conference.submit", data, conversation=personal, conversation_type="personal"
+    )
+    assert "Not set up: the start time is required" in text_of(r.body["value"])
+    data["time"] = "10:00"
     r = submit(
         server, channel, "oid-chair", "conference.submit", data, conversation=personal, conversation_type="personal"
     )

@@ -1,7 +1,8 @@
 // Types commands into the Microsoft 365 Agents Playground and saves what it renders, at a phone's
 // width (400 px) and a desktop's (1280 px), so that cards are looked at as users see them.
 // Usage: node screenshots.mjs <playground url> <out dir> "<command>|<command>|..." [button label]
-// A step "click:<label>" presses the last card button with that label (Action.Execute).
+// A step "click:<label>" presses the last card button with that label (Action.Execute);
+// "fill:<label>=<value>" types into the last card input with that label.
 import { chromium } from 'playwright-core';
 
 const [url, out, script] = process.argv.slice(2);
@@ -18,7 +19,10 @@ for (const [width, height] of [[1280, 1000], [400, 860]]) {
     await panel.locator('xpath=..').getByRole('button').last().click({ force: true }).catch(() => {});
   }
   for (const [i, step] of steps.entries()) {
-    if (step.startsWith('click:')) {
+    if (step.startsWith('fill:')) {
+      const [label, value] = step.slice('fill:'.length).split('=');
+      await page.getByLabel(label).last().fill(value);
+    } else if (step.startsWith('click:')) {
       const label = step.slice('click:'.length);
       await page.getByRole('button', { name: label }).last().click({ force: true });
     } else {
