@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from bot import views
+from bot import complaint_views, views
 from bot.cases_view import cases_card
 from bot.commands import Command, ParseError, usage
 from bot.dissent_turns import DissentTurns
@@ -95,21 +95,23 @@ class Turns(DissentTurns):
             return views.decision_card(open_[0], view)
         if cmd.name == "complaint":
             conference = cw.require_complaint_role(me.id, cmd.reference or "")
-            return views.complaint_form(conference.reference, now.astimezone(LONDON).date())
+            return complaint_views.complaint_form(conference.reference, now.astimezone(LONDON).date())
         if cmd.name in ("stage2", "panel"):
             view = cw.require_stage_role(me.id, cmd.reference or "")
             if not view.complaints:
                 ref = view.conference.reference
                 return f"There is no complaint about {ref}. Type: complaint {ref}"
-            return views.step_form(view, cmd.name, now.astimezone(LONDON).date(), now, cw.complaint_next(view))
+            return complaint_views.step_form(
+                view, cmd.name, now.astimezone(LONDON).date(), now, cw.complaint_next(view)
+            )
         if cmd.name == "outcome":
             view = cw.require_stage_role(me.id, cmd.reference or "")
             if not view.complaints:
                 ref = view.conference.reference
                 return f"There is no complaint about {ref}, so there is no outcome to record. Type: complaint {ref}"
-            return views.outcome_form(view)
+            return complaint_views.outcome_form(view)
         if cmd.name == "correct":
-            return views.correction_form(cw.correctable(me.id, cmd.reference or ""))
+            return complaint_views.correction_form(cw.correctable(me.id, cmd.reference or ""))
         if cmd.name == "conference new":
             return self.setup.conference_form(me, chat_id)
         if cmd.name in ("conference link", "conference unlink"):
@@ -159,7 +161,7 @@ class Turns(DissentTurns):
                 conference = cw.require_complaint_role(me.id, reference)
                 second = isinstance(exc, SecondComplaint)
                 asked = isinstance(exc, PossibleName)
-                return views.complaint_form(
+                return complaint_views.complaint_form(
                     conference.reference, today, typed=data, error=error, offer_second=second, offer_name=asked
                 )
             if verb == "conference.submit":
@@ -170,7 +172,9 @@ class Turns(DissentTurns):
             view = cw.require_stage_role(me.id, reference)
         except CaseworkError:
             return None
-        return views.step_form(view, command, today, self.now(), cw.complaint_next(view), typed=data, error=error)
+        return complaint_views.step_form(
+            view, command, today, self.now(), cw.complaint_next(view), typed=data, error=error
+        )
 
     def _act(self, me: Person, verb: str | None, data: Mapping[str, Any]) -> Card | Reply:
         action = _ACTIONS.get(verb or "")
@@ -235,7 +239,7 @@ class Turns(DissentTurns):
         view = self.casework.require_stage_role(me.id, text_of(data, "reference", "the conference"))
         today = self.now().astimezone(LONDON).date()
         form = "panel" if command == "panel" else "stage2"
-        return views.step_form(view, form, today, self.now(), self.casework.complaint_next(view))
+        return complaint_views.step_form(view, form, today, self.now(), self.casework.complaint_next(view))
 
     def _open(self, me: Person, verb: str, reference: str) -> Card:
         """A reminder's button: the card for what is due (the casework service checks who may see it)."""

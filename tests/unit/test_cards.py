@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft6Validator
 
-from bot import panel_views, views
+from bot import complaint_views, panel_views, views
 from bot.cases_view import cases_card
 from bot.commands import Command, ParseError, parse
 from bot.notices import decision_notice
@@ -109,20 +109,20 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
             DISSENT, parse_time("2026-12-20T14:00"), replace(view, names={"chair": "Sam <Okafor>"}), "aad-chair"
         ),
         "decision": views.decision_card(DISSENT, view),
-        "complaint_form": views.complaint_form("CPC-1", date(2026, 12, 18)),
-        "complaint_form_refused": views.complaint_form(
+        "complaint_form": complaint_views.complaint_form("CPC-1", date(2026, 12, 18)),
+        "complaint_form_refused": complaint_views.complaint_form(
             "CPC-1",
             date(2026, 12, 18),
             typed={"received": "2026-12-17", "complainant": "parent", "grounds": "outcome", "summary": "typed"},
             error="a complaint ... is already recorded; to record a second complaint, tick the box",
         ),
-        "step_form_stage2": views.step_form(
+        "step_form_stage2": complaint_views.step_form(
             view, "stage2", date(2026, 12, 18), NOW, complaint_steps(view.area, ["complaint_received"])
         ),
-        "step_form_panel_none_valid": views.step_form(
+        "step_form_panel_none_valid": complaint_views.step_form(
             view, "panel", date(2026, 12, 18), NOW, complaint_steps(view.area, ["complaint_received"])
         ),
-        "step_form_refused": views.step_form(
+        "step_form_refused": complaint_views.step_form(
             view,
             "stage2",
             date(2026, 12, 18),
@@ -134,11 +134,11 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "chair_prompt_late": views.chair_prompt(
             Dissent(8, "CPC-1", "pc", "police", "reason text here", NOW, late=True), view, NOW
         ),
-        "correction_form": views.correction_form(
+        "correction_form": complaint_views.correction_form(
             Correctable(conf, (CaseEvent("CPC-1", "complaint_received", NOW, "cm", 4),), "v1")
         ),
-        "correction_form_empty": views.correction_form(Correctable(conf, (), "v1")),
-        "outcome_form": views.outcome_form(view),
+        "correction_form_empty": complaint_views.correction_form(Correctable(conf, (), "v1")),
+        "outcome_form": complaint_views.outcome_form(view),
         "timeline": views.timeline_card(view, NOW),
         "timeline_with_buttons": views.timeline_card(
             view,
@@ -180,7 +180,7 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "reminder_met": views.reminder_met_card("CPC-1", _rule(view.area, "dissent-decision"), None, view.area),
         "cases": cases_card(_overview(view), NOW),
         "name_check": views.name_check_card("CPC-1", "Jane [Smith](x) was not seen alone"),
-        "complaint_form_name": views.complaint_form("CPC-1", date(2026, 12, 18), error="x", offer_name=True),
+        "complaint_form_name": complaint_views.complaint_form("CPC-1", date(2026, 12, 18), error="x", offer_name=True),
         "cases_empty": cases_card(Overview((), (), ()), NOW),
         "conference_form": conference_form_card(
             [("sussex", "Pan-Sussex"), ("london", "London")],

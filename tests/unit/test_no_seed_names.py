@@ -22,7 +22,7 @@ import pytest
 
 import cards.render
 import graph.templates
-from bot import panel_views, views
+from bot import complaint_views, panel_views, views
 from bot.cases_view import cases_card
 from bot.notices import draw_notice
 from bot.setup_turns import conference_form_card
@@ -164,19 +164,19 @@ def cards_for(area: Area) -> Iterator[tuple[str, Any]]:
     yield "chair_prompt", views.chair_prompt(DISSENT, view, NOW)
     yield "chair_prompt_late", views.chair_prompt(LATE, view, None)
     yield "decision", views.decision_card(DISSENT, view)
-    yield "complaint_form", views.complaint_form(REF, date(2027, 1, 13))
-    yield "complaint_form_refused", views.complaint_form(REF, date(2027, 1, 13), {"summary": "x"}, "refused")
-    yield "step_form_stage2", views.step_form(view, "stage2", NOW.date(), NOW, steps)
-    yield "step_form_panel", views.step_form(view, "panel", NOW.date(), NOW, complaint_steps(area, recorded))
+    yield "complaint_form", complaint_views.complaint_form(REF, date(2027, 1, 13))
+    yield "complaint_form_refused", complaint_views.complaint_form(REF, date(2027, 1, 13), {"summary": "x"}, "refused")
+    yield "step_form_stage2", complaint_views.step_form(view, "stage2", NOW.date(), NOW, steps)
+    yield "step_form_panel", complaint_views.step_form(view, "panel", NOW.date(), NOW, complaint_steps(area, recorded))
     try:
         check_complaint_step(area, ["complaint_received"], "panel_letter_sent")
         error = ""
     except CaseworkError as exc:
         error = str(exc)
-    yield "step_form_refused", views.step_form(view, "stage2", NOW.date(), NOW, steps, {"event": "x"}, error)
-    yield "correction_form", views.correction_form(Correctable(conf, (events[0],), "v1"))
-    yield "correction_form_empty", views.correction_form(Correctable(conf, (), "v1"))
-    yield "outcome_form", views.outcome_form(view)
+    yield "step_form_refused", complaint_views.step_form(view, "stage2", NOW.date(), NOW, steps, {"event": "x"}, error)
+    yield "correction_form", complaint_views.correction_form(Correctable(conf, (events[0],), "v1"))
+    yield "correction_form_empty", complaint_views.correction_form(Correctable(conf, (), "v1"))
+    yield "outcome_form", complaint_views.outcome_form(view)
     yield "timeline", views.timeline_card(view, NOW)
     due = [Due(REF, d, purpose=purpose(area, d.rule)) for t in view.timelines for d in t.deadlines]
     rights = [Due(REF, d, "right", "Pat") for t in view.timelines for d in t.deadlines if d.rule.kind == "window"]
@@ -358,9 +358,9 @@ def test_the_outcome_card_cites_only_the_cases_own_procedure(areas: dict[str, Ar
     for area in areas.values():
         if not area.complaint_lifecycle.offered:
             continue
-        card = json.dumps(views.outcome_form(view_of(area, start_events(area))))
+        card = json.dumps(complaint_views.outcome_form(view_of(area, start_events(area))))
         others = {d.title for k, d in area.documents.items() if k not in area.own_documents}
         assert area.document is not None and area.document.title.split(" (")[0] in card, area.id
         assert [t for t in others if t in card] == [], area.id
-    card = json.dumps(views.outcome_form(view_of(areas["sussex"], [])))
+    card = json.dumps(complaint_views.outcome_form(view_of(areas["sussex"], [])))
     assert "Pan-Sussex Child Protection and Safeguarding Procedures, 5.7.10" in card
