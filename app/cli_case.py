@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 EXIT_REFUSED = 1
 PLAYGROUND_USER = ("00000000-0000-0000-0000-0000000000020", "alexw@example.com", "Alex Wilber")
+#: The Playground's second user, in its group chat: registered, not an attendee, so that the chair can
+#: try ``attendee add @Megan Bowen health`` there.
+PLAYGROUND_COLLEAGUE = ("00000000-0000-0000-0000-0000000000021", "meganb@example.com", "Megan Bowen")
 
 
 def clock() -> datetime:
@@ -121,11 +124,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         Person(oid, email, name, "police"),
         [("chair", area.id), ("head_of_safeguarding", area.id), ("complaints_manager", area.id)],
     )
+    colleague_oid, colleague_email, colleague = PLAYGROUND_COLLEAGUE
+    if store.get_person(colleague_oid) is None:
+        cw.register_person("cli", Person(colleague_oid, colleague_email, colleague, "health"))
     held = clock() - timedelta(hours=2)
     conference = Conference(ref, area.id, "initial", held_at=held, chair_id=oid, attendees=(Attendee(oid, "police"),))
     cw.register_conference("cli", conference, {"demo": True})
     print(f"demo conference {ref} ({area.id}) held two hours ago; {name} is its chair and an attendee")
     print(f"try in the Playground: help | dissent | status {ref} | deadlines | complaint {ref}")
+    print(f"and in its group chat: conference link {ref} | attendee add @{colleague} health")
     return 0
 
 

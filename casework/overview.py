@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from casework.duties import purpose
-from casework.errors import NotEntitled
+from casework.errors import NotEntitled, UnknownConference
 from casework.permissions import is_attendee, may_view
 from casework.queries import CaseQueries
 from casework.records import CaseFile
@@ -79,11 +79,14 @@ class OverviewQueries(CaseQueries):
         """``status``: the case as :meth:`view` draws it, and which of its open duties are the viewer's,
         by deadline id, with what completing each takes (casework.duties.purpose), so the card can put
         the button beside the step (issue 14 item 3). Read in the view's one transaction: the roles the
-        view reads for a manager are the roles that give them duties; a chair's or an attendee's duties
-        come from the case itself."""
-        case = self._case(reference)
+        view reads are the roles that give the viewer duties, read with the case (one transaction):
+        a chair's or an attendee's own duties come from the case itself, and a chair who is also the
+        area's reviewing manager gets the "Decide now" button too."""
+        loaded = self.store.load_case_for(self.reference(reference), actor)
+        if loaded is None:
+            raise UnknownConference(self.reference(reference))
+        case, roles = loaded
         conference = case.conference
-        roles = set() if may_view(actor, conference, set()) else self.store.roles_of(actor, conference.area)
         if not may_view(actor, conference, roles):
             raise NotEntitled(f"case {conference.reference} is visible to its chair, attendees and managers only")
         view = self._view(case)

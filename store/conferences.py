@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,25 +97,18 @@ class ConferenceRepository(Repository):
         Core selects of plain rows rather than ORM instances, with statements built once
         (``store.statements``): this is the read behind every ``status`` and every card.
         """
-        key = {"reference": reference}
-        with self._core_read() as s:
-            row = s.execute(statements.CONFERENCE, key).first()
-            if row is None:
+        with self._core_read() as conn:
+            return _read_case(conn, reference)
+
+    def load_case_for(self, reference: str, person_id: str) -> tuple[CaseFile, set[str]] | None:
+        """The case and the roles ``person_id`` holds in its area, in the same read transaction:
+        ``status`` needs both to put a button beside each step the viewer can take (issue 14 item 3)."""
+        with self._core_read() as conn:
+            case = _read_case(conn, reference)
+            if case is None:
                 return None
-            attendees = s.execute(statements.ATTENDEES, key).all()
-            events = s.execute(statements.EVENTS, key).all()
-            dissents = s.execute(statements.DISSENTS, key).all()
-            complaints = s.execute(statements.COMPLAINTS, key).all()
-        # The display names came with the rows (outer joins): cards name people at no extra read.
-        named = [(row.chair_id, row.chair_name), *((a.person_id, a.name) for a in attendees)]
-        named += [(x.recorded_by, x.by_name) for x in events] + [(x.person_id, x.name) for x in dissents]
-        return CaseFile(
-            _conference(row, attendees),
-            tuple(_event(x) for x in events),
-            tuple(_dissent(x) for x in dissents),
-            tuple(_complaint(x) for x in complaints),
-            names={pid: name for pid, name in named if pid and name},
-        )
+            key = {"person_id": person_id, "area": case.conference.area}
+            return case, {r.role for r in conn.execute(statements.ROLES, key)}
 
     def update_conference(self, conference: Conference) -> Conference:
         """Replace a conference's details; attendees it lists are added, none is ever removed.
@@ -192,3 +186,24 @@ class ConferenceRepository(Repository):
                 select(ConferenceRow).where(ConferenceRow.reference.in_(attended)).order_by(ConferenceRow.reference)
             )
             return [_conference(r) for r in rows]
+
+
+def _read_case(conn: Connection, reference: str) -> CaseFile | None:
+    key = {"reference": reference}
+    row = conn.execute(statements.CONFERENCE, key).first()
+    if row is None:
+        return None
+    attendees = conn.execute(statements.ATTENDEES, key).all()
+    events = conn.execute(statements.EVENTS, key).all()
+    dissents = conn.execute(statements.DISSENTS, key).all()
+    complaints = conn.execute(statements.COMPLAINTS, key).all()
+    # The display names came with the rows (outer joins): cards name people at no extra read.
+    named = [(row.chair_id, row.chair_name), *((a.person_id, a.name) for a in attendees)]
+    named += [(x.recorded_by, x.by_name) for x in events] + [(x.person_id, x.name) for x in dissents]
+    return CaseFile(
+        _conference(row, attendees),
+        tuple(_event(x) for x in events),
+        tuple(_dissent(x) for x in dissents),
+        tuple(_complaint(x) for x in complaints),
+        names={pid: name for pid, name in named if pid and name},
+    )

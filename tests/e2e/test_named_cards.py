@@ -325,6 +325,23 @@ def test_a_reason_that_looks_like_it_names_someone_is_checked_first(
     assert [d.reason for d in store.dissents_for("CPC-123")][1:] == ["Mother (Sarah Jones) was not invited"]
 
 
+def test_a_chair_who_also_holds_an_area_role_gets_the_buttons_of_both(
+    server: BotServer, channel: fakes.FakeTeamsChannel
+) -> None:
+    """Issue 14 item 3: buttons for every step the viewer can take, the case's own and their role's
+    (a small authority's chair is often its reviewing manager for other chairs' cases too)."""
+    store = server.store
+    assert store is not None
+    say(server, channel, "oid-pc", "dissent CPC-123 The threshold for a plan was not applied")
+    say(server, channel, "oid-chair", "status CPC-123")
+    before = [a["data"]["rule"] for a in _blocks(cards_to(channel, "oid-chair")[-1], "Action.Execute")]
+    assert before == ["dissent-recorded"], before
+    store.grant_role(RoleGrant("oid-chair", "head_of_safeguarding", "sussex"))
+    say(server, channel, "oid-chair", "status CPC-123")
+    buttons = [(a["title"], a["data"]["rule"]) for a in _blocks(cards_to(channel, "oid-chair")[-1], "Action.Execute")]
+    assert buttons == [("Record the dissent", "dissent-recorded"), ("Decide now", "dissent-decision")], buttons
+
+
 def test_an_amended_reason_is_checked_as_a_first_one_is(server: BotServer, channel: fakes.FakeTeamsChannel) -> None:
     """Issue 14 item 7, for ``dissent amend``: the check is not skipped by amending a clean reason."""
     store = server.store

@@ -52,8 +52,9 @@ def test_sql_store_has_every_method_of_the_port_with_the_same_parameters() -> No
         }
     )
     assert (
-        len(port_methods) == 67
-    )  # 56, three identity calls (0010), eight open-case reads (0011), one read gone, closed cases (issue 14)
+        len(port_methods) == 69
+    )  # 56, three identity calls (0010), eight open-case reads (0011), one read gone, closed cases, removing an
+    # attendee and the case read with the viewer's roles (issue 14)
     for name in port_methods:
         port = list(inspect.signature(getattr(CaseStore, name)).parameters)
         ours = list(inspect.signature(getattr(SqlStore, name)).parameters)
@@ -191,6 +192,20 @@ def test_remove_attendee_takes_off_one_person_only(store: SqlStore) -> None:
     assert [c.reference for c in store.conferences_attended_by("p-1")] == []
     with pytest.raises(NotFound, match="CPC-404"):
         store.remove_attendee("CPC-404", "p-2")
+
+
+def test_the_case_with_the_viewers_roles_comes_in_one_read(store: SqlStore) -> None:
+    store.add_conference(conference(attendees=(Attendee("p-1", "police"),)))
+    store.grant_role(RoleGrant("p-1", "head_of_safeguarding", "sussex"))
+    store.grant_role(RoleGrant("p-1", "admin", "*"))
+    store.grant_role(RoleGrant("p-1", "chair", "london"))
+    loaded = store.load_case_for("CPC-100", "p-1")
+    assert loaded is not None
+    case, roles = loaded
+    assert case == store.load_case("CPC-100") and roles == {"head_of_safeguarding", "admin"}
+    assert store.load_case_for("CPC-404", "p-1") is None
+    other = store.load_case_for("CPC-100", "p-2")
+    assert other is not None and other[1] == set()
 
 
 def test_conference_for_chat(store: SqlStore) -> None:

@@ -2,7 +2,8 @@
 // width (400 px) and a desktop's (1280 px), so that cards are looked at as users see them.
 // Usage: node screenshots.mjs <playground url> <out dir> "<command>|<command>|..." [button label]
 // A step "click:<label>" presses the last card button with that label (Action.Execute);
-// "fill:<label>=<value>" types into the last card input with that label.
+// "fill:<label>=<value>" types into the last card input with that label; "chat:<name>" opens that
+// chat (the Playground's "Group Chat"); in a typed step, "@[Name]" is a mention picked from the list.
 import { chromium } from 'playwright-core';
 
 const [url, out, script] = process.argv.slice(2);
@@ -25,9 +26,18 @@ for (const [width, height] of [[1280, 1000], [400, 860]]) {
     } else if (step.startsWith('click:')) {
       const label = step.slice('click:'.length);
       await page.getByRole('button', { name: label }).last().click({ force: true });
+    } else if (step.startsWith('chat:')) {
+      // At a phone's width the chat list is off screen: the click is dispatched to it directly.
+      await page.getByText(step.slice('chat:'.length), { exact: true }).dispatchEvent('click');
     } else {
       await page.locator('[role="textbox"][contenteditable="true"]').first().focus();
-      await page.keyboard.type(step);
+      for (const part of step.split(/(@\[[^\]]+\])/)) {
+        if (!part.startsWith('@[')) { await page.keyboard.type(part); continue; }
+        const name = part.slice(2, -1);
+        await page.keyboard.type('@' + name.split(' ')[0]);
+        await page.waitForTimeout(800);
+        await page.getByText(name, { exact: true }).last().click();
+      }
       await page.keyboard.press('Enter');
     }
     await page.waitForTimeout(3000);

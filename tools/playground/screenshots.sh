@@ -21,5 +21,5 @@ for _ in $(seq 60); do
   sleep 1
 done
 node screenshots.mjs http://127.0.0.1:56150 "$out" \
-  "help|dissent $ref the plan does not address neglect|status $ref|cases|audit $ref|deadlines|click:Record the dissent|conference new|fill:Case reference=CPC-90002|fill:Start time=14:00|click:Set up conference"
+  "help|dissent $ref the plan does not address neglect|status $ref|cases|audit $ref|deadlines|click:Record the dissent|conference new|fill:Case reference=CPC-90002|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]"
 echo "screenshots in $out"
