@@ -23,6 +23,7 @@ from cards.render import link, render
 from casework.audit_words import AuditLine
 from casework.clock import when_recorded
 from casework.commands.complaint import step_command
+from casework.lifecycle.dissent import state_words
 from casework.packs import Area
 from casework.records import Conference, Dissent
 from casework.service import CaseView, Due
@@ -188,7 +189,7 @@ def decision_card(dissent: Dissent, view: CaseView) -> Card:
         chair=chair_of(view),
         reason=dissent.reason,
         decision_due=_decision_due(view),
-        status=words(dissent.state),
+        status=state_words(dissent.state).capitalize(),
         source=cited(rule.source, view.area) if rule else procedure(view.area),
         dissent=dissent.id,
         state=dissent.state,

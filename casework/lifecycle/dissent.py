@@ -83,6 +83,8 @@ _WHY: Mapping[str, str] = {
 
 
 _STATE_WORDS: Mapping[str, str] = {
+    "raised": "raised, waiting for the chair to record it",
+    "recorded": "recorded by the chair, waiting for the decision",
     "upheld": "upheld: the conference is to be reconvened",
     "not_upheld": "not upheld",
     "declined": "declined by the chair as late",

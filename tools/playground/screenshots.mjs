@@ -1,16 +1,17 @@
 // Types commands into the Microsoft 365 Agents Playground and saves what it renders, at a phone's
 // width (400 px) and a desktop's (1280 px), so that cards are looked at as users see them.
-// Usage: node screenshots.mjs <playground url> <out dir> "<command>|<command>|..." [button label]
+// Usage: node screenshots.mjs <playground url> <out dir> "<command>|<command>|..." [width: 1280 or 400]
 // A step "click:<label>" presses the last card button with that label (Action.Execute);
 // "fill:<label>=<value>" types into the last card input with that label; "chat:<name>" opens that
 // chat (the Playground's "Group Chat"); in a typed step, "@[Name]" is a mention picked from the list.
 import { chromium } from 'playwright-core';
 
-const [url, out, script] = process.argv.slice(2);
+const [url, out, script, only] = process.argv.slice(2);
 const steps = script.split('|');
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
 let failed = false;
-for (const [width, height] of [[1280, 1000], [400, 860]]) {
+const sizes = [[1280, 1000], [400, 860]].filter(([w]) => !only || String(w) === only);
+for (const [width, height] of sizes) {
   const page = await browser.newPage({ viewport: { width, height } });
   await page.goto(url, { waitUntil: 'networkidle' });
   await page.waitForTimeout(2000);

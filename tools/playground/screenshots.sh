@@ -10,7 +10,6 @@ work=$(mktemp -d)
 mkdir -p "$out"
 [ -d node_modules ] || npm install --no-audit --no-fund --silent
 export CPC_DATABASE_URL="sqlite:///$work/cpc.sqlite3" CPC_OUTBOX_DIR="$work/outbox" CPC_PORT="${CPC_PORT:-3978}"
-ref=$(cd "$work" && "$root/.venv/bin/cpc" demo | grep -o 'CPC-[0-9]*' | head -1)
 (cd "$work" && exec "$root/.venv/bin/cpc" serve >"$work/serve.log" 2>&1) &
 serve=$!
 node_modules/.bin/agentsplayground -e "http://127.0.0.1:$CPC_PORT/api/messages" -c msteams -p 56150 >"$work/playground.log" 2>&1 &
@@ -20,6 +19,13 @@ for _ in $(seq 60); do
   curl -sf "http://127.0.0.1:$CPC_PORT/healthz" >/dev/null && curl -sf http://127.0.0.1:56150 >/dev/null && break
   sleep 1
 done
-node screenshots.mjs http://127.0.0.1:56150 "$out" \
-  "help|dissent $ref the plan does not address neglect|status $ref|cases|audit $ref|deadlines|click:Record the dissent|conference new|fill:Case reference=CPC-90002|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]"
+# Each width runs the whole script on a case of its own: the first run records steps the second would
+# otherwise find done already.
+for pass in "1280 CPC-90001 CPC-90002" "400 CPC-90003 CPC-90004"; do
+  read -r width ref new <<<"$pass"
+  (cd "$work" && "$root/.venv/bin/cpc" demo --ref "$ref" >/dev/null)
+  node screenshots.mjs http://127.0.0.1:56150 "$out" \
+    "help|dissent $ref the plan does not address neglect|dissent amend $ref Jane Smith was not seen alone|status $ref|cases|audit $ref|deadlines|click:Record the dissent|click:I have recorded it|decide $ref|complaint $ref|correct $ref|conference new|fill:Case reference=$new|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]|@[Test Bot] conference unlink $ref" \
+    "$width"
+done
 echo "screenshots in $out"
