@@ -45,22 +45,12 @@ class DissentTurns:
         return Reply(views.result_card("Dissent amended", changed.summary + "."), bool(changed.notices))
 
     def _dissent_amend(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        return self._amend(
-            me,
-            text_of(data, "reference", "the conference"),
-            text_of(data, "reason", "your reason"),
-            None,
-            confirm_name=confirmed(data, "confirm_name"),
-        )
+        reference, reason, confirm = _reason_card(data)
+        return self._amend(me, reference, reason, None, confirm_name=confirm)
 
     def _dissent_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
-        return self._raise_dissent(
-            me,
-            text_of(data, "reference", "the conference"),
-            text_of(data, "reason", "your reason"),
-            None,
-            confirm_name=confirmed(data, "confirm_name"),
-        )
+        reference, reason, confirm = _reason_card(data)
+        return self._raise_dissent(me, reference, reason, None, confirm_name=confirm)
 
     def _dissent_record(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
         changed = self.casework.record_dissent(
@@ -114,3 +104,12 @@ class DissentTurns:
         else:
             message = f"{changed.summary}. The professional and the chair are being told; the decision stands."
         return views.result_card("Decision recorded", message + twice(changed), facts=facts)
+
+
+def _reason_card(data: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """A dissent form's or name check's data: the conference, the reason, and "send anyway"."""
+    return (
+        text_of(data, "reference", "the conference"),
+        text_of(data, "reason", "your reason"),
+        confirmed(data, "confirm_name"),
+    )

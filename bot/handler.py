@@ -193,7 +193,7 @@ class ChallengeBot:
 
             tenant = edge.tenant_id(turn_context.activity)
             person = await self.identities.resolve(tenant, entry.object_id, mentioned[0], email_of, entry.name)
-        elif len(mentioned) > 1:
+        elif chat_id is not None and len(mentioned) > 1:
             return f"Mention one person at a time. {usage(cmd.name)}"
         return await asyncio.to_thread(self.turns.setup.attendee, me, cmd, chat_id, person, bool(mentioned))
 

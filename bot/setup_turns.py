@@ -18,7 +18,6 @@ from bot.turn_inputs import given, text_of
 from bot.views import Card
 from cards.render import render
 from casework.clock import LONDON, start_of_day
-from casework.commands.attendance import SET_UP_ROLES
 from casework.errors import NotEntitled, admin_contact
 from casework.records import CONFERENCE_TYPES, Person
 from casework.references import DEFAULT_PATTERN
@@ -107,12 +106,14 @@ class SetupTurns:
                 f"Conference {ref} is set up and linked to this chat, with you as its chair: dissent typed here "
                 "needs no reference. Add each professional who attends: attendee add @person police."
             )
-        label = "Held" if when <= self.now() else "Scheduled for"
-        return views.result_card("Conference set up", message, facts=[(label, views.when(when))])
+        # As casework recorded it (a time already past is when it was held), not decided again here.
+        held = self.casework.conference(ref).held_at is not None
+        return views.result_card(
+            "Conference set up", message, facts=[("Held" if held else "Scheduled for", views.when(when))]
+        )
 
     def _areas_for(self, me: Person) -> list[str]:
-        cw = self.casework
-        areas = [a for a in cw.areas if cw.roles(me.id, a) & SET_UP_ROLES]
+        areas = self.casework.set_up_areas(me.id)
         if not areas:
             raise NotEntitled(
                 "setting up a conference is for the area's chairs and administrators; "

@@ -51,17 +51,19 @@ class AttendanceCommands(RegistryCommands):
             conference = self.conference_here(reference, chat_id, "attendee add CPC-123 @person police")
             require_chair(actor, conference, self.roles(actor, conference.area))
             ref = conference.reference
-            if self.store.get_person(person_id) is None:
+            person = self.store.get_person(person_id)
+            if person is None:
                 raise InvalidInput("that person is not registered with the bot yet; ask your administrator to add them")
+            name = person.display_name or "That person"
             if is_attendee(person_id, conference):
-                return Changed(ref, f"{self._name(person_id)} is already an attendee of {ref}", repeated=True)
+                return Changed(ref, f"{name} is already an attendee of {ref}", repeated=True)
             if person_id == conference.chair_id:
                 raise InvalidInput(f"you chair {ref}: the chair is not added as an attendee")
             self.store.add_attendee(ref, Attendee(person_id, agency))
             self.store.append_audit(actor, "attendee.added", ref, {"person": person_id, "agency": agency})
             self.replan_reminders(ref)
             uow.commit()
-        return Changed(ref, f"{self._name(person_id)} ({agency.replace('_', ' ')}) is now an attendee of {ref}")
+        return Changed(ref, f"{name} ({agency.replace('_', ' ')}) is now an attendee of {ref}")
 
     def remove_attendee(self, actor: str, reference: str | None, chat_id: str | None, person_id: str) -> Changed:
         """The chair takes someone added in error off the list, while they have not dissented."""
@@ -83,6 +85,11 @@ class AttendanceCommands(RegistryCommands):
             uow.commit()
         return Changed(ref, f"{self._name(person_id)} is no longer an attendee of {ref}")
 
+    def set_up_areas(self, actor: str) -> list[str]:
+        """The areas ``actor`` may set a conference up in (``conference new``): those where they are
+        a chair or an administrator, in the catalogue's order."""
+        return [a for a in self.areas if self.roles(actor, a) & SET_UP_ROLES]
+
     def set_up_conference(
         self,
         actor: str,
@@ -98,7 +105,7 @@ class AttendanceCommands(RegistryCommands):
         the chat is linked, so dissent typed there needs no reference (001 5.7.4)."""
         if area not in self.areas:
             raise InvalidInput(f"area {area!r} is not one this bot serves: {', '.join(self.areas)}")
-        if not self.roles(actor, area) & SET_UP_ROLES:
+        if area not in self.set_up_areas(actor):
             raise NotEntitled(f"setting up a conference in {area} is for its chairs and administrators")
         held = when <= now
         conference = Conference(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ class Sender:
         raise AssertionError("nothing is updated here")
 
 
-def test_a_kick_delivers_the_notice_after_the_turn_and_only_the_notices(store: SqlStore, tmp_path: Path) -> None:
+def _dissent_queued(store: SqlStore) -> tuple[datetime, Mapping[str, Any], Casework]:
+    """A professional's dissent, its chair's notice queued and the chair reachable in Teams."""
     seed(store)
     store.save_conversation_ref("chair", conversation_ref("http://127.0.0.1:9/", "chair"))
     now = parse_time(NOW)
@@ -76,6 +78,11 @@ def test_a_kick_delivers_the_notice_after_the_turn_and_only_the_notices(store: S
     person = store.get_person("pro-1")
     assert person is not None
     Turns(casework, lambda: now).command(person, parse(f"dissent CPC-1 {REASON}"), None)
+    return now, areas, casework
+
+
+def test_a_kick_delivers_the_notice_after_the_turn_and_only_the_notices(store: SqlStore, tmp_path: Path) -> None:
+    now, areas, casework = _dissent_queued(store)
 
     async def scenario() -> tuple[Sender, Counted]:
         sender = Sender()
@@ -120,14 +127,7 @@ class SlowSender(Sender):
 
 def _kicked_at_shutdown(store: SqlStore, tmp_path: Path, seconds: float, timeout: float) -> SlowSender:
     """A dissent's notice is being delivered by a kick when the server shuts down (Sweep.drain)."""
-    seed(store)
-    store.save_conversation_ref("chair", conversation_ref("http://127.0.0.1:9/", "chair"))
-    now = parse_time(NOW)
-    areas = load_catalogue().areas
-    casework = Casework(store, areas, lambda: now)
-    person = store.get_person("pro-1")
-    assert person is not None
-    Turns(casework, lambda: now).command(person, parse(f"dissent CPC-1 {REASON}"), None)
+    now, areas, casework = _dissent_queued(store)
 
     async def scenario() -> SlowSender:
         sender = SlowSender(seconds)
