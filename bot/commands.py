@@ -40,6 +40,18 @@ USAGE: dict[str, tuple[str, str]] = {
 }
 
 
+#: Words people type for a command whose name they do not know yet.
+_SAID_FOR: dict[str, str] = {
+    "step": "stage2",
+    "steps": "stage2",
+    "stage": "stage2",
+    "stage1": "stage2",
+    "timeline": "status",
+    "reminders": "deadlines",
+    "due": "deadlines",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
@@ -123,6 +135,9 @@ def parse(raw: str) -> Command | ParseError:
         if len(rest) != 1:
             return ParseError(usage(head))
         return Command(head, rest[0])
+    if head in _SAID_FOR:
+        meant = _SAID_FOR[head]
+        return ParseError(f"Did you mean {meant}? {usage(meant)}")
     close = difflib.get_close_matches(head, sorted({name.split(" ")[0] for name in USAGE}), n=1, cutoff=0.7)
     if close:
         return ParseError(f"Did you mean {close[0]}? {usage(next(n for n in USAGE if n.startswith(close[0])))}")

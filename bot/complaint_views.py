@@ -92,7 +92,8 @@ def step_form(
         today=today.isoformat(),
         date=_typed(typed, "date", today.isoformat()),
         time=_typed(typed, "time"),
-        event=_typed(typed, "event"),
+        # With one step possible it is chosen already: one tap to record it.
+        event=_typed(typed, "event", steps[0].event if len(steps) == 1 else ""),
         error=error,
         command=command,
         version=view.version,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -94,14 +95,44 @@ class _TeamsClient(TeamsConnectorClient):
             quote(conversation_id, safe=_ID_SAFE), quote(user_id, safe=_ID_SAFE)
         )
 
+    async def close(self) -> None:
+        """The SDK closes both clients at the end of every turn; a kept client's session belongs to
+        :class:`ChannelClients`, which closes it (``release``)."""
+
+    async def release(self) -> None:
+        await self.client.close()
+
+
+class _KeptUserTokenClient(UserTokenClient):
+    """The SDK's user-token client, kept like :class:`_TeamsClient` (never called: nobody signs in)."""
+
+    async def close(self) -> None:
+        """Left open at the end of a turn; :class:`ChannelClients` closes it (``release``)."""
+
+    async def release(self) -> None:
+        await self.client.close()
+
+
+#: How many (service URL, token, time limit) clients are kept per process; a token changes about hourly.
+_KEPT_CLIENTS = 32
+
 
 class ChannelClients:
-    """The SDK's client factory (``ChannelServiceClientFactoryBase``), with a shared pool and limits."""
+    """The SDK's client factory (``ChannelServiceClientFactoryBase``), with a shared pool and limits.
+
+    Clients are kept and reused, keyed by event loop, service URL, outgoing token and time limit.
+    Why: the SDK's client constructors read the package metadata from disk on every call (the
+    ``User-Agent`` default, ``get_product_info``, is evaluated eagerly: a dozen ``stat`` calls each,
+    1.9.0), and a session made per turn and never closed is reported by aiohttp as "Unclosed client
+    session", an ERROR log line for every turn. A kept client is closed when it falls out of the
+    cache or at the app's cleanup.
+    """
 
     def __init__(self, app_id: str, token_source: TokenSource | None) -> None:
         self.app_id = app_id
         self.token_source = token_source
         self._pools: dict[asyncio.AbstractEventLoop, TCPConnector] = {}
+        self._clients: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     def _pool(self) -> TCPConnector:
         loop = asyncio.get_running_loop()
@@ -122,6 +153,19 @@ class ChannelClients:
             timeout=ClientTimeout(total=_timeout.get()),
         )
 
+    def _kept(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """The client kept for ``key`` on this loop, made by ``make`` when there is none open."""
+        key = (asyncio.get_running_loop(), _timeout.get(), *key)
+        client = self._clients.get(key)
+        if client is not None and not client.client.closed:
+            self._clients.move_to_end(key)
+            return client
+        client = self._clients[key] = make()
+        while len(self._clients) > _KEPT_CLIENTS:
+            (loop, *_), old = self._clients.popitem(last=False)
+            _close_soon(loop, old)
+        return client
+
     async def _token(self, audience: str, scopes: list[str] | None) -> str:
         if self.token_source is None:
             return ""
@@ -139,25 +183,54 @@ class ChannelClients:
         if not service_url:
             raise TypeError("the activity has no serviceUrl to answer to")
         token = await self._token(audience, scopes or claims_identity.get_token_scope())
-        return _TeamsClient(service_url, token, session=self._session(service_url))
+        client: ConnectorClientBase = self._kept(
+            ("connector", service_url, token),
+            lambda: _TeamsClient(service_url, token, session=self._session(service_url)),
+        )
+        return client
 
     async def create_user_token_client(
         self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
     ) -> UserTokenClientBase:
         # No token is fetched for it: the bot signs nobody in, so the client is never called.
-        return UserTokenClient(
-            TOKEN_SERVICE_URL, "", app_id=self.app_id or "local", session=self._session(TOKEN_SERVICE_URL)
+        client: UserTokenClientBase = self._kept(
+            ("user-token",),
+            lambda: _KeptUserTokenClient(
+                TOKEN_SERVICE_URL, "", app_id=self.app_id or "local", session=self._session(TOKEN_SERVICE_URL)
+            ),
         )
+        return client
 
     async def close(self) -> None:
-        """Close this loop's pool (the app's cleanup); other loops' pools close with their loops."""
+        """Close this loop's clients and pool (the app's cleanup); other loops' close with their loops."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
+        for key in [k for k in self._clients if k[0] is loop]:
+            await self._clients.pop(key).release()
         pool = self._pools.pop(loop, None)
         if pool is not None:
             await pool.close()
+
+
+def _close_soon(loop: asyncio.AbstractEventLoop, client: _TeamsClient | _KeptUserTokenClient) -> None:
+    """Close a client that fell out of the cache, once any turn that took it before has had time to
+    finish (its calls are time-limited); a client of a loop that has ended needs nothing. Its pool is
+    shared and stays open, so closing only marks the session closed."""
+
+    def release() -> None:
+        task = loop.create_task(client.release())
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    if not loop.is_closed():
+        loop.call_later(_RELEASE_AFTER, release)
+
+
+#: Seconds an evicted client stays open: longer than a turn or a proactive send may take.
+_RELEASE_AFTER = 4 * PROACTIVE_CALL_TIMEOUT
+_closing: set[asyncio.Task[None]] = set()
 
 
 def msal_token_source(app_id: str, app_password: str, tenant_id: str, app_type: str) -> TokenSource:

@@ -73,7 +73,7 @@ def reminder_card(
         if audience == "line_manager"
         else ""
     )
-    verb, action = action_for(purpose)
+    verb, action = action_for(purpose, rule)
     card = render(
         "reminder",
         heading=heading,

@@ -44,7 +44,8 @@ class SlotOffer:
         lines.extend(self.search.notes)
         if self.panel is not None:
             lines.append(
-                f"Suggested chair: {self.panel.chair.person_id} ({self.panel.least_involved.replace('_', ' ')})."
+                f"Suggested chair: {self.panel.chair.name or self.panel.chair.email or self.panel.chair.person_id} "
+                f"({self.panel.least_involved.replace('_', ' ')})."
             )
             lines.extend(self.panel.warnings)
         if self.limitation:

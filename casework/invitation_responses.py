@@ -32,10 +32,12 @@ class DeclinePrompt:
     start: datetime
     notify: tuple[str, ...]
     reason: str = "declined"
+    #: The invitee's display name, for the card and email: a person is named, not given by their id.
+    name: str = ""
 
     def text(self) -> str:
         p = purpose_of(self.purpose)
-        who = "the room" if self.kind == "resource" else (self.person_id or "an invitee")
+        who = "the room" if self.kind == "resource" else (self.name or self.email or "an invitee")
         when = describe_time(self.start)
         if self.reason == "lost":
             return f"The {p.title} for {self.reference} ({when}) was cancelled or deleted outside the bot: rebook it."
@@ -68,9 +70,18 @@ async def poll_responses(
         b = bookings.save_booking(replace(b, invitees=tuple(invitees), checked_at=now))
         for i in b.invitees:
             if i.response == "declined" and not i.prompted:
+                person = store.get_person(i.person_id) if i.person_id else None
                 prompts.append(
                     DeclinePrompt(
-                        b.reference, b.purpose, b.transaction_id, i.email, i.person_id, i.kind, b.start, notify
+                        b.reference,
+                        b.purpose,
+                        b.transaction_id,
+                        i.email,
+                        i.person_id,
+                        i.kind,
+                        b.start,
+                        notify,
+                        name=person.display_name if person else "",
                     )
                 )
     return prompts

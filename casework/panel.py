@@ -28,6 +28,8 @@ class PanelMember:
     person_id: str
     agency: str
     email: str = ""
+    #: Their display name, so that a suggested chair is named on the card.
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def panel_members(store: CaseStore, member_ids: Sequence[str]) -> list[PanelMemb
         p = store.get_person(pid)
         if p is None:
             raise InvalidInput(f"{pid} is not registered; add them first (cpc people add)")
-        out.append(PanelMember(p.id, p.agency, p.email))
+        out.append(PanelMember(p.id, p.agency, p.email, p.display_name))
     return out
 
 

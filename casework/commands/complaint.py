@@ -18,6 +18,7 @@ from casework.errors import (
     SecondComplaint,
     StaleAction,
 )
+from casework.event_titles import event_title
 from casework.events import Event, index_events
 from casework.free_text import text_hash
 from casework.lifecycle.complaint import check_complaint_step
@@ -242,7 +243,7 @@ class ComplaintCommands(CaseworkBase):
             require_any(self.roles(actor, conference.area), STAGE_ROLES, f"recording {command} steps")
             allowed = [e for e in STEP_EVENTS.get(command, ()) if e in area.events]
             if event not in allowed:
-                raise InvalidInput(f"{command} records one of: {', '.join(allowed)}")
+                raise InvalidInput(f"{command} records one of: {', '.join(event_title(e) for e in allowed)}")
             if not self.store.complaints_for(conference.reference):
                 raise InvalidInput(
                     f"there is no complaint about {conference.reference}; record one with: "
@@ -253,7 +254,7 @@ class ComplaintCommands(CaseworkBase):
             events = self._events(conference.reference)
             if any(e.name == event and e.at == at for e in events):
                 # The same step sent again (a double click, a retry, a race): the first answer.
-                return Changed(conference.reference, f"Recorded: {event.replace('_', ' ')}", repeated=True)
+                return Changed(conference.reference, f"Recorded: {event_title(event)}", repeated=True)
             if version != self.version_of(events):
                 raise StaleAction(
                     "this card is out of date: the case changed since it was drawn; the current one is shown"
@@ -268,7 +269,7 @@ class ComplaintCommands(CaseworkBase):
             self.store.append_audit(actor, f"complaint.{event}", conference.reference, {"at": to_local_iso(at)})
             self.replan_reminders(conference.reference)
             uow.commit()
-        return Changed(conference.reference, f"Recorded: {event.replace('_', ' ')}")
+        return Changed(conference.reference, f"Recorded: {event_title(event)}")
 
     def _restage(self, reference: str, event_names: set[str]) -> None:
         """Keep each open complaint's stored stage in step with the case's events."""

@@ -212,7 +212,7 @@ def test_complaint_through_stage_two(server: BotServer, channel: fakes.FakeTeams
         "step.submit",
         {**data, "event": "stage2_requested", "date": "2027-01-19", "time": "10:00"},
     )
-    assert "Recorded: stage2 requested" in card_text(r.body["value"])
+    assert "Recorded: Stage 2 requested" in card_text(r.body["value"])
     assert "it is recorded once" in card_text(r.body["value"])
     say(server, channel, "oid-cm", "status CPC-123")
     timeline = card_text(cards_to(channel, "a:oid-cm")[-1])

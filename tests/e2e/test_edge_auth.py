@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -44,6 +46,14 @@ T = TypeVar("T")
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Each test drives its own event loop: no async plugin needed, nothing shared between tests."""
     return asyncio.run(coro)
+
+
+async def closing(adapter: edge.CloudAdapter, coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro``, then close the adapter's kept clients and pool, as the app's cleanup does."""
+    try:
+        return await coro
+    finally:
+        await edge.close(adapter)
 
 
 class _NoSignIn:
@@ -493,7 +503,7 @@ def test_send_failed_carries_status_retry_after_and_blocked(
             await edge.update_proactive(adapter, "", reference, "activity-7", fakes.adaptive_card())
 
     with pytest.raises(edge.SendFailed) as caught:
-        run(scenario())
+        run(closing(adapter, scenario()))
     failure = caught.value
     assert (failure.status, failure.retry_after, failure.blocked) == (status, expected_retry_after, expected_blocked)
     assert failure.retryable is retryable
@@ -510,7 +520,7 @@ def test_unreachable_channel_is_send_failed_without_status() -> None:
     adapter = edge.make_adapter(Settings(app_id="", app_password=""))
     reference = edge.reference_to_json(edge.parse_activity(fakes.message("x", CONVERSATION, USER_ID, AAD_ID, dead_url)))
     with pytest.raises(edge.SendFailed) as caught:
-        run(edge.send_proactive(adapter, "", reference, {"type": "message", "text": "hello"}))
+        run(closing(adapter, edge.send_proactive(adapter, "", reference, {"type": "message", "text": "hello"})))
     assert (caught.value.status, caught.value.blocked, caught.value.retryable) == (None, False, True)
 
 
@@ -522,7 +532,7 @@ def test_personal_conversation_is_created_then_usable(channel: fakes.FakeTeamsCh
         reference = await edge.create_personal_conversation(adapter, APP_ID, channel.service_url, "tenant-1", AAD_ID)
         return reference, await edge.send_proactive(adapter, APP_ID, reference, {"type": "message", "text": "hi"})
 
-    reference, sent_id = run(scenario())
+    reference, sent_id = run(closing(adapter, scenario()))
     created, sent = channel.requests()
     assert created.kind == "create_conversation"
     assert created.body["members"] == [{"id": AAD_ID}]
@@ -577,7 +587,7 @@ def test_cards_go_out_exactly_as_drawn(channel: fakes.FakeTeamsChannel) -> None:
     ref = edge.reference_to_json(
         edge.parse_activity(fakes.message("hi", CONVERSATION, USER_ID, AAD_ID, channel.service_url))
     )
-    run(edge.send_proactive(adapter, "", ref, edge.card_activity(card)))
+    run(closing(adapter, edge.send_proactive(adapter, "", ref, edge.card_activity(card))))
     (received,) = channel.wait_for(1)
     assert received.kind == "send"  # a proactive message is a plain post, not a reply to the continuation
     assert received.attachments == [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
@@ -597,7 +607,7 @@ def test_a_reference_stored_by_the_old_botbuilder_edge_still_works(channel: fake
         sort_keys=True,
     )
     adapter = edge.make_adapter(Settings(app_id="", app_password=""))
-    sent = run(edge.send_proactive(adapter, "", old, {"type": "message", "text": "still here"}))
+    sent = run(closing(adapter, edge.send_proactive(adapter, "", old, {"type": "message", "text": "still here"})))
     (received,) = channel.wait_for(1)
     assert (received.conversation_id, received.text, received.response_id) == (CONVERSATION, "still here", sent)
 
@@ -616,7 +626,7 @@ def test_a_hanging_channel_fails_the_send_within_its_limit(channel: fakes.FakeTe
         assert "in time" in str(caught.value)
         return time.monotonic() - started
 
-    elapsed = run(scenario())
+    elapsed = run(closing(adapter, scenario()))
     channel.hang(0)
     assert elapsed < 30  # it gave up long before the channel would have answered (not a timing bound)
 
@@ -628,3 +638,60 @@ def test_call_timeout_applies_only_inside_its_block() -> None:
     with call_timeout(1.5):
         assert edge_client._timeout.get() == 1.5
     assert edge_client._timeout.get() == edge_client.TURN_CALL_TIMEOUT
+
+
+def test_channel_clients_are_kept_per_token_and_closed_by_the_app(
+    channel: fakes.FakeTeamsChannel, openid: fakes.OpenIdServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The SDK's client constructors read package metadata from disk and the SDK closes both clients
+    after every turn: the edge keeps one per (service URL, token, limit) instead, so turns after the
+    first build nothing, a new outgoing token gets a client of its own, and the app's cleanup closes them."""
+    from bot import edge_client
+
+    source = fakes.FixedTokenSource("token-one")
+    kept: list[Any] = []
+
+    async def scenario() -> None:
+        async with serve_bot(auth_settings(openid), source) as app:
+            for text in ("one", "two", "three"):
+                if text == "three":
+                    source.token = "token-two"  # the outgoing token was renewed
+                token = openid.bearer(APP_ID, serviceurl=channel.service_url)
+                status, _ = await post(app.url, incoming(channel, text), token)
+                assert status == 200
+            clients = app.adapter.cpc_clients._clients  # type: ignore[attr-defined]
+            kept.extend(clients.values())
+        assert all(c.client.closed for c in kept)
+
+    gc.collect()  # sessions other tests left behind report themselves now, not inside this test
+    with caplog.at_level(logging.ERROR):
+        run(scenario())
+        gc.collect()
+    replies = channel.wait_for(3)
+    assert [r.authorization for r in replies] == ["Bearer token-one", "Bearer token-one", "Bearer token-two"]
+    connectors = [c for c in kept if isinstance(c, edge_client._TeamsClient)]
+    assert len(connectors) == 2 and len(kept) == 3  # two tokens, one user-token client, for three turns
+    assert "Unclosed client session" not in caplog.text
+
+
+def test_a_client_pushed_out_of_the_cache_is_closed_after_its_grace(
+    channel: fakes.FakeTeamsChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import edge_client
+
+    monkeypatch.setattr(edge_client, "_KEPT_CLIENTS", 1)
+    monkeypatch.setattr(edge_client, "_RELEASE_AFTER", 0.05)
+    clients = edge_client.ChannelClients("", None)
+    identity = edge.ClaimsIdentity({}, "anonymous")
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        first: Any = await clients.create_connector_client(None, identity, channel.service_url, "aud")
+        again: Any = await clients.create_connector_client(None, identity, channel.service_url, "aud")
+        other: Any = await clients.create_connector_client(None, identity, channel.service_url + "x/", "aud")
+        still_open = not first.client.closed  # a turn that took it may still be using it
+        await asyncio.sleep(0.2)
+        closed_later = first.client.closed
+        await clients.close()
+        return first is again and other is not first, still_open, closed_later and other.client.closed
+
+    assert run(scenario()) == (True, True, True)

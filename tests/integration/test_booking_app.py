@@ -82,7 +82,9 @@ def test_a_decline_reaches_the_complaints_manager_by_email_through_send_mail(tmp
             assert cards == [(REFERENCE, "cm")]
             (sent,) = fake.sent
             assert sent.to == ["cm@council.example"] and sent.user == SENDER
-            assert "declined" in sent.subject and "sm-health declined" in sent.content
+            assert (
+                "declined" in sent.subject and "sm-health@council.example declined" in sent.content
+            )  # no name on record: the email address
         finally:
             store.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -57,6 +58,10 @@ def world() -> Iterator[World]:
 def test_find_slots_then_book_with_a_deterministic_transaction_id(world: World) -> None:
     fake, store, bookings, _clock, b = world
 
+    health = store.get_person("sm-health")
+    assert health is not None
+    store.upsert_person(dataclasses.replace(health, display_name="Robin Shah"))
+
     async def run() -> None:
         offer = await b.find_slots("cm", REFERENCE, "panel", MEMBERS, ROOM, NINETY)
         assert [s.start for s in offer.search.slots] == [at(2027, 1, 7, 9), at(2027, 1, 8, 9), at(2027, 1, 11, 9)]
@@ -68,6 +73,7 @@ def test_find_slots_then_book_with_a_deterministic_transaction_id(world: World) 
         assert offer.panel is not None and offer.panel.least_involved == "health"
         assert offer.limitation is None
         assert "Thu 7 Jan 2027 09:00-10:30 GMT" in offer.text()
+        assert "Suggested chair: Robin Shah (health)." in offer.text()  # named, not an id
         booking = await b.book("cm", REFERENCE, "panel", MEMBERS, ROOM, offer.search.slots[0].start, NINETY)
         assert booking.state == "booked" and booking.transaction_id == TID1 and booking.revision == 1
         assert booking.join_url and booking.warnings == () and booking.chair_id == "sm-health"
@@ -94,10 +100,14 @@ def test_a_decline_prompts_the_complaints_manager_until_acknowledged_then_a_memb
         assert await b.poll_responses() == []
         fake.respond(booking.event_id, email("sm-police"), "declined")
         fake.respond(booking.event_id, email("sm-education"), "accepted")
+        police = store.get_person("sm-police")
+        assert police is not None
+        store.upsert_person(dataclasses.replace(police, display_name="Pat Hughes"))  # as Teams gave it
         (prompt,) = await b.poll_responses()
         assert (prompt.person_id, prompt.kind, prompt.notify) == ("sm-police", "required", ("cm",))
+        # The person is named, never given by their id.
         assert prompt.text() == (
-            "sm-police declined the Inter-agency complaint panel for CPC-42 (Thu 7 Jan 2027 09:00 GMT): "
+            "Pat Hughes declined the Inter-agency complaint panel for CPC-42 (Thu 7 Jan 2027 09:00 GMT): "
             "replace them or rebook."
         )
         assert len(await b.poll_responses()) == 1  # not acknowledged yet: given again

@@ -28,6 +28,7 @@ from casework.audit_words import audit_lines
 from casework.booking import DeclinePrompt
 from casework.clock import parse_time
 from casework.commands.corrections import Correctable
+from casework.duties import purpose
 from casework.events import Event
 from casework.lifecycle.complaint import complaint_steps
 from casework.overview import CaseLine, Overview
@@ -80,7 +81,7 @@ def _rule(area: Area, rule_id: str) -> Rule:
     return rule
 
 
-PROMPT = DeclinePrompt("CPC-1", "panel", "tx-1", "pc@example.org", "pc", "required", NOW, ("cm",))
+PROMPT = DeclinePrompt("CPC-1", "panel", "tx-1", "pc@example.org", "pc", "required", NOW, ("cm",), name="Pat Hughes")
 
 
 def offer(slots: list[Slot]) -> SimpleNamespace:
@@ -166,7 +167,13 @@ def every_card(areas: dict[str, Area]) -> dict[str, dict[str, Any]]:
         "notice": views.notice_card("Conference ended", "You may dissent", source="Type: dissent CPC-1 <reason>"),
         **{
             f"reminder_{rule}_{kind}_{audience}": views.reminder_card(
-                "CPC-1", _rule(view.area, rule), kind, parse_time("2027-01-05T23:59:59"), audience, view.area
+                "CPC-1",
+                _rule(view.area, rule),
+                kind,
+                parse_time("2027-01-05T23:59:59"),
+                audience,
+                view.area,
+                purpose(view.area, _rule(view.area, rule)),  # as the sweep draws it (app/drawings.py)
             )[0]
             for rule, kind, audience in [
                 ("dissent-decision", "before-5", "responsible"),
@@ -373,8 +380,68 @@ def test_the_outcome_form_has_the_field_a_confirmed_decision_needs(areas: dict[s
         ("attendee", ParseError("Type: attendee add @person police")),
         ("conference new CPC-1", ParseError("Type: conference new")),
         ("atendee add", ParseError("Did you mean attendee? Type: attendee add @person police")),
+        ("step CPC-12", ParseError("Did you mean stage2? Type: stage2 CPC-123")),
+        ("timeline CPC-12", ParseError("Did you mean status? Type: status CPC-123")),
     ],
 )
 def test_setting_up_from_teams_parses_or_shows_the_right_form(typed: str, expected: Command | ParseError) -> None:
     # The person is the mention (read from the activity's entities by the handler), not the text.
     assert parse(typed) == expected
+
+
+def _inputs_in_columns(node: Any, in_column: bool = False) -> Iterator[str]:
+    if isinstance(node, dict):
+        if in_column and str(node.get("type", "")).startswith("Input."):
+            yield str(node.get("id"))
+        inside = in_column or node.get("type") == "Column"
+        for value in node.values():
+            yield from _inputs_in_columns(value, inside)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _inputs_in_columns(value, in_column)
+
+
+def test_no_input_shares_a_row_so_a_phone_gives_each_the_full_width(areas: dict[str, Area]) -> None:
+    """Side by side in columns, a date field on a phone was cut to "December 1,": every input has a row."""
+    assert list(_inputs_in_columns({"type": "Column", "items": [{"type": "Input.Date", "id": "d"}]})) == ["d"]
+    crowded = {kind: ids for kind, card in every_card(areas).items() if (ids := list(_inputs_in_columns(card)))}
+    assert crowded == {}
+
+
+def _choice_set(card: dict[str, Any], input_id: str) -> dict[str, Any]:
+    found = [n for n in _nodes(card) if n.get("type") == "Input.ChoiceSet" and n.get("id") == input_id]
+    assert len(found) == 1
+    return found[0]
+
+
+def _nodes(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def test_a_step_form_with_one_possible_step_has_it_chosen(areas: dict[str, Area]) -> None:
+    view = a_view(areas)
+    one = complaint_steps(view.area, ["complaint_received"])  # only the Stage 1 meeting can follow
+    assert [s.event for s in one] == ["stage1_meeting_held"]
+    card = complaint_views.step_form(view, "stage2", date(2026, 12, 18), NOW, one)
+    assert _choice_set(card, "event")["value"] == "stage1_meeting_held"
+    later = complaint_steps(view.area, ["complaint_received", "stage1_meeting_held", "stage1_response_sent"])
+    card = complaint_views.step_form(view, "stage2", date(2026, 12, 18), NOW, [*one, *later])
+    choices = _choice_set(card, "event")
+    assert len(choices["choices"]) > 1 and choices["value"] == ""  # more than one: the person chooses
+
+
+def test_a_reminder_carries_the_button_that_does_the_work(areas: dict[str, Area]) -> None:
+    """Issue 14 item 3: the reminder's button is the deadline's own ("Decide now", "Record: ...")."""
+    cards = every_card(areas)
+
+    def buttons(kind: str) -> list[str]:
+        return [str(n["title"]) for n in _nodes(cards[kind]) if n.get("type") == "Action.Execute"]
+
+    assert buttons("reminder_dissent-decision_due_responsible") == ["Decide now"]
+    assert buttons("reminder_stage1-meeting_before-1_responsible") == ["Record: Stage 1 meeting held"]

@@ -19,13 +19,22 @@ for _ in $(seq 60); do
   curl -sf "http://127.0.0.1:$CPC_PORT/healthz" >/dev/null && curl -sf http://127.0.0.1:56150 >/dev/null && break
   sleep 1
 done
+# Cards the bot sends by itself (reminders, notices) or only with Outlook (panel declines and slots):
+# gallery.py sends the bot's own drawings of them into the chat, to be seen as Teams renders them.
+gallery=""
+for kind in panel_decline panel_decline_lost panel_slots panel_slots_none notice reminder_met \
+  reminder_dissent-decision_before-5_responsible reminder_dissent-decision_overdue-1_line_manager \
+  reminder_dissent-window_opened_responsible reminder_stage1-meeting_before-1_responsible \
+  decision_notice_upheld decision_notice_not_upheld decision_notice_declined; do
+  gallery+="${gallery:+|}run:$root/.venv/bin/python gallery.py $kind"
+done
 # Each width runs the whole script on a case of its own: the first run records steps the second would
 # otherwise find done already.
 for pass in "1280 CPC-90001 CPC-90002" "400 CPC-90003 CPC-90004"; do
   read -r width ref new <<<"$pass"
   (cd "$work" && "$root/.venv/bin/cpc" demo --ref "$ref" >/dev/null)
   node screenshots.mjs http://127.0.0.1:56150 "$out" \
-    "help|dissent $ref the plan does not address neglect|dissent amend $ref Jane Smith was not seen alone|status $ref|cases|audit $ref|deadlines|click:Record the dissent|click:I have recorded it|decide $ref|complaint $ref|correct $ref|conference new|fill:Case reference=$new|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]|@[Test Bot] conference unlink $ref" \
+    "help|dissent $ref the plan does not address neglect|dissent amend $ref Jane Smith was not seen alone|status $ref|cases|audit $ref|deadlines|click:Record the dissent|click:I have recorded it|decide $ref|complaint $ref|select:Complainant=Parent|pick:The decision on a child protection plan|fill:Summary (roles and references only)=The parent disputes the decision on a plan|click:Record complaint|stage2 $ref|click:Record|outcome $ref|panel $ref|correct $ref|$gallery|conference new|fill:Case reference=$new|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]|@[Test Bot] conference unlink $ref" \
     "$width"
 done
 echo "screenshots in $out"
