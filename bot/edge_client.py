@@ -133,6 +133,8 @@ class ChannelClients:
         self.token_source = token_source
         self._pools: dict[asyncio.AbstractEventLoop, TCPConnector] = {}
         self._clients: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._retiring: set[tuple[asyncio.AbstractEventLoop, Any]] = set()
+        self._releasing: set[asyncio.Task[None]] = set()
 
     def _pool(self) -> TCPConnector:
         loop = asyncio.get_running_loop()
@@ -163,7 +165,7 @@ class ChannelClients:
         client = self._clients[key] = make()
         while len(self._clients) > _KEPT_CLIENTS:
             (loop, *_), old = self._clients.popitem(last=False)
-            _close_soon(loop, old)
+            self._close_soon(loop, old)
         return client
 
     async def _token(self, audience: str, scopes: list[str] | None) -> str:
@@ -201,6 +203,24 @@ class ChannelClients:
         )
         return client
 
+    def _close_soon(self, loop: asyncio.AbstractEventLoop, client: Any) -> None:
+        """Close a client that fell out of the cache once any turn that took it before has had time
+        to finish (its calls are time-limited), or at the app's cleanup if that comes first; a client
+        of a loop that has ended needs nothing. Its pool is shared and stays open, so closing only
+        marks the session closed."""
+        if loop.is_closed():
+            return
+        self._retiring.add((loop, client))
+
+        def release() -> None:
+            if (loop, client) in self._retiring:
+                self._retiring.discard((loop, client))
+                task = loop.create_task(client.release())
+                self._releasing.add(task)
+                task.add_done_callback(self._releasing.discard)
+
+        loop.call_later(_RELEASE_AFTER, release)
+
     async def close(self) -> None:
         """Close this loop's clients and pool (the app's cleanup); other loops' close with their loops."""
         try:
@@ -209,28 +229,16 @@ class ChannelClients:
             return
         for key in [k for k in self._clients if k[0] is loop]:
             await self._clients.pop(key).release()
+        for retiring in [r for r in self._retiring if r[0] is loop]:
+            self._retiring.discard(retiring)
+            await retiring[1].release()
         pool = self._pools.pop(loop, None)
         if pool is not None:
             await pool.close()
 
 
-def _close_soon(loop: asyncio.AbstractEventLoop, client: _TeamsClient | _KeptUserTokenClient) -> None:
-    """Close a client that fell out of the cache, once any turn that took it before has had time to
-    finish (its calls are time-limited); a client of a loop that has ended needs nothing. Its pool is
-    shared and stays open, so closing only marks the session closed."""
-
-    def release() -> None:
-        task = loop.create_task(client.release())
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
-
-    if not loop.is_closed():
-        loop.call_later(_RELEASE_AFTER, release)
-
-
 #: Seconds an evicted client stays open: longer than a turn or a proactive send may take.
 _RELEASE_AFTER = 4 * PROACTIVE_CALL_TIMEOUT
-_closing: set[asyncio.Task[None]] = set()
 
 
 def msal_token_source(app_id: str, app_password: str, tenant_id: str, app_type: str) -> TokenSource:

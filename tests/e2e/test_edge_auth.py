@@ -691,7 +691,11 @@ def test_a_client_pushed_out_of_the_cache_is_closed_after_its_grace(
         still_open = not first.client.closed  # a turn that took it may still be using it
         await asyncio.sleep(0.2)
         closed_later = first.client.closed
+        # Pushed out just before the app stops: the cleanup closes it without waiting for its grace.
+        monkeypatch.setattr(edge_client, "_RELEASE_AFTER", 3600)
+        last: Any = await clients.create_connector_client(None, identity, channel.service_url + "y/", "aud")
         await clients.close()
-        return first is again and other is not first, still_open, closed_later and other.client.closed
+        closed_at_cleanup = other.client.closed and last.client.closed
+        return first is again and other is not first, still_open, closed_later and closed_at_cleanup
 
     assert run(scenario()) == (True, True, True)

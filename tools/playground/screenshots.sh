@@ -15,10 +15,17 @@ serve=$!
 node_modules/.bin/agentsplayground -e "http://127.0.0.1:$CPC_PORT/api/messages" -c msteams -p 56150 >"$work/playground.log" 2>&1 &
 playground=$!
 trap 'kill $serve $playground 2>/dev/null || true' EXIT
+# The Playground takes another port when the one asked for is busy: read the one it says it took.
+url=""
 for _ in $(seq 60); do
-  curl -sf "http://127.0.0.1:$CPC_PORT/healthz" >/dev/null && curl -sf http://127.0.0.1:56150 >/dev/null && break
+  port=$(sed -n 's/^Listening on \([0-9]*\).*/\1/p' "$work/playground.log" | tail -1)
+  if [ -n "$port" ] && curl -sf "http://127.0.0.1:$CPC_PORT/healthz" >/dev/null && curl -sf "http://127.0.0.1:$port" >/dev/null; then
+    url="http://127.0.0.1:$port"
+    break
+  fi
   sleep 1
 done
+[ -n "$url" ] || { echo "the bot or the Agents Playground did not start: see $work" >&2; exit 1; }
 # Cards the bot sends by itself (reminders, notices) or only with Outlook (panel declines and slots):
 # gallery.py sends the bot's own drawings of them into the chat, to be seen as Teams renders them.
 gallery=""
@@ -33,8 +40,8 @@ done
 for pass in "1280 CPC-90001 CPC-90002" "400 CPC-90003 CPC-90004"; do
   read -r width ref new <<<"$pass"
   (cd "$work" && "$root/.venv/bin/cpc" demo --ref "$ref" >/dev/null)
-  node screenshots.mjs http://127.0.0.1:56150 "$out" \
-    "help|dissent $ref the plan does not address neglect|dissent amend $ref Jane Smith was not seen alone|status $ref|cases|audit $ref|deadlines|click:Record the dissent|click:I have recorded it|decide $ref|complaint $ref|select:Complainant=Parent|pick:The decision on a child protection plan|fill:Summary (roles and references only)=The parent disputes the decision on a plan|click:Record complaint|stage2 $ref|click:Record|outcome $ref|panel $ref|correct $ref|$gallery|conference new|fill:Case reference=$new|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]|@[Test Bot] conference unlink $ref" \
+  node screenshots.mjs "$url" "$out" \
+    "help|dissent|dissent $ref the plan does not address neglect|dissent amend $ref Jane Smith was not seen alone|status $ref|cases|audit $ref|deadlines|click:Record the dissent|click:I have recorded it|decide $ref|complaint $ref|select:Complainant=Parent|pick:The decision on a child protection plan|fill:Summary (roles and references only)=The parent disputes the decision on a plan|click:Record complaint|stage2 $ref|click:Record|outcome $ref|panel $ref|correct $ref|$gallery|conference new|fill:Case reference=$new|fill:Start time=14:00|click:Set up conference|chat:Group Chat|@[Test Bot] conference link $ref|@[Test Bot] attendee add @[Megan Bowen] health|@[Test Bot] attendee remove @[Megan Bowen]|@[Test Bot] conference unlink $ref" \
     "$width"
 done
 echo "screenshots in $out"
