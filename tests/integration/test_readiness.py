@@ -205,15 +205,15 @@ def test_settings_name_the_limits_and_the_threads(monkeypatch: pytest.MonkeyPatc
         "pool_size": 5,
         "max_overflow": 10,
     }
-    assert defaults.executor_threads() == 15
+    assert defaults.executor_threads() == 4  # fewer than the 15 connections: threads contend for the GIL
     assert defaults.db_ready_timeout == 2.0
     monkeypatch.setenv("CPC_DB_LOCK_TIMEOUT", "1.5")
-    monkeypatch.setenv("CPC_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("CPC_DB_POOL_SIZE", "1")
     monkeypatch.setenv("CPC_DB_MAX_OVERFLOW", "2")
     assert Settings().engine_options()["lock_timeout"] == 1.5
-    assert Settings().executor_threads() == 5
-    monkeypatch.setenv("CPC_DB_THREADS", "4")
-    assert Settings().executor_threads() == 4
+    assert Settings().executor_threads() == 3  # never more threads than connections
+    monkeypatch.setenv("CPC_DB_THREADS", "6")
+    assert Settings().executor_threads() == 6
 
 
 @pytest.mark.postgres
