@@ -194,7 +194,7 @@ class Turns(DissentTurns):
             confirm_repeat=confirmed(data, "second"),
             confirm_name=confirmed(data, "confirm_name"),
         )
-        return Reply(self._changed_card(me, changed, "Complaint recorded"), bool(changed.notices))
+        return Reply(self._changed_card(me, changed, "Complaint recorded", "complaint"), bool(changed.notices))
 
     def _step_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
         at = step_date(text_of(data, "date", "the date"), str(data.get("time") or ""))
@@ -206,7 +206,7 @@ class Turns(DissentTurns):
             at,
             text_of(data, "version", "the card's version"),
         )
-        return self._changed_card(me, changed, "Recorded")
+        return self._changed_card(me, changed, "Recorded", "complaint")
 
     def _outcome_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
         changed = self.casework.record_outcome(
@@ -216,7 +216,7 @@ class Turns(DissentTurns):
             text_of(data, "version", "the card's version"),
             str(data.get("explanation") or ""),
         )
-        return self._changed_card(me, changed, "Outcome recorded")
+        return self._changed_card(me, changed, "Outcome recorded", "complaint")
 
     def _correct_submit(self, me: Person, data: Mapping[str, Any]) -> Card | Reply:
         changed = self.casework.correct(
@@ -272,14 +272,18 @@ class Turns(DissentTurns):
         view, mine = cw.status(me.id, reference)
         return views.timeline_card(view, self.now(), mine)
 
-    def _changed_card(self, me: Person, changed: Changed, title: str) -> Card:
+    def _changed_card(self, me: Person, changed: Changed, title: str, process: str | None = None) -> Card:
+        """What was done, and the case's next deadlines, soonest first: of ``process`` only when given
+        (after a complaint step, the complaint's own steps; not the dissent window beside it)."""
         view = self.casework.view(me.id, changed.reference)
-        due = [
-            (d.title, views.when(d.due))
+        pending = sorted(
+            (d.due, d.title)
             for t in view.timelines
+            if process is None or t.process == process
             for d in t.deadlines
             if d.status == "pending" and d.due is not None and d.applicable
-        ]
+        )
+        due = [(title, views.when(at)) for at, title in pending]
         message = changed.summary + "." + twice(changed)
         return views.result_card(title, message, facts=[("Conference", changed.reference), *due[:4]])
 

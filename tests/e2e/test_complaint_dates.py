@@ -27,6 +27,7 @@ from casework.clock import LONDON, parse_time
 from casework.records import Attendee, CaseEvent, Conference, Person, RoleGrant
 from casework.service import Casework
 from store.sql import SqlStore
+from tests.card_nodes import card_nodes
 from tests.e2e import fakes
 from tests.e2e.server import BotServer, Clock
 
@@ -261,6 +262,10 @@ def test_complaint_on_the_conference_day_hours_after_it_is_accepted(
     # 17:30, three and a half hours after the conference began at 14:00, the same day.
     card = record_complaint(server, channel, REF, "2026-12-17", received_time="17:30")
     assert blocks(card)[0] == "Complaint recorded", blocks(card)
+    # What comes next is the complaint's own steps, not the dissent window that is open beside it.
+    facts = [f["title"] for n in card_nodes(card) if n.get("type") == "FactSet" for f in n["facts"]]
+    assert facts[0] == "Conference" and "Stage 1: chair meets the complainant" in facts, facts
+    assert not any("dissent" in f.lower() for f in facts), facts
     # The same day given as a date with no time (kept at the day's start, 00:00, before 14:00): accepted
     # too, since a date is compared with the conference's date.
     card = record_complaint(server, channel, REF, "2026-12-17", complainant="child")

@@ -39,6 +39,7 @@ from casework.rules import Rule
 from casework.service import CaseView, Due
 from casework.slots import Slot
 from casework.timeline import evaluate
+from tests.card_nodes import card_nodes
 
 SCHEMAS = Path(os.environ.get("CPC_SCHEMAS_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "schemas"))
 NOW = parse_time("2026-12-18T10:00")
@@ -409,19 +410,9 @@ def test_no_input_shares_a_row_so_a_phone_gives_each_the_full_width(areas: dict[
 
 
 def _choice_set(card: dict[str, Any], input_id: str) -> dict[str, Any]:
-    found = [n for n in _nodes(card) if n.get("type") == "Input.ChoiceSet" and n.get("id") == input_id]
+    found = [n for n in card_nodes(card) if n.get("type") == "Input.ChoiceSet" and n.get("id") == input_id]
     assert len(found) == 1
     return found[0]
-
-
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _nodes(value)
 
 
 def test_a_step_form_with_one_possible_step_has_it_chosen(areas: dict[str, Area]) -> None:
@@ -441,7 +432,7 @@ def test_a_reminder_carries_the_button_that_does_the_work(areas: dict[str, Area]
     cards = every_card(areas)
 
     def buttons(kind: str) -> list[str]:
-        return [str(n["title"]) for n in _nodes(cards[kind]) if n.get("type") == "Action.Execute"]
+        return [str(n["title"]) for n in card_nodes(cards[kind]) if n.get("type") == "Action.Execute"]
 
     assert buttons("reminder_dissent-decision_due_responsible") == ["Decide now"]
     assert buttons("reminder_stage1-meeting_before-1_responsible") == ["Record: Stage 1 meeting held"]
