@@ -31,7 +31,7 @@ from casework.errors import AlreadyDone, CaseworkError, StaleAction, UnknownPers
 from casework.ports import EmailOutbox
 from casework.records import Person
 from casework.service import Casework, Notice
-from casework.wording import sentence
+from casework.wording import named, sentence
 
 log = logging.getLogger("cpc.bot")
 
@@ -255,7 +255,7 @@ class ChallengeBot:
                 )
                 return views.result_card(
                     "Member replaced",
-                    f"The invitation for {ref} now includes {joining.display_name or joining.id}.",
+                    f"The invitation for {ref} now includes {named(joining.display_name, fallback=joining.email)}.",
                     facts=[("When", views.when(booking.start))],
                 )
             if verb == "panel.slots":

@@ -31,6 +31,7 @@ from casework.lifecycle import StepNotValid
 from casework.records import Person
 from casework.references import BadReference
 from casework.service import Casework, Changed
+from casework.timeline import soonest_first
 
 
 @dataclass
@@ -276,14 +277,14 @@ class Turns(DissentTurns):
         """What was done, and the case's next deadlines, soonest first: of ``process`` only when given
         (after a complaint step, the complaint's own steps; not the dissent window beside it)."""
         view = self.casework.view(me.id, changed.reference)
-        pending = sorted(
-            (d.due, d.title)
+        pending = [
+            d
             for t in view.timelines
             if process is None or t.process == process
             for d in t.deadlines
             if d.status == "pending" and d.due is not None and d.applicable
-        )
-        due = [(title, views.when(at)) for at, title in pending]
+        ]
+        due = [(d.title, views.when(d.due)) for d in soonest_first(pending)]
         message = changed.summary + "." + twice(changed)
         return views.result_card(title, message, facts=[("Conference", changed.reference), *due[:4]])
 

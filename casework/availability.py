@@ -20,6 +20,7 @@ from casework.panel import PanelCheck
 from casework.ports_graph import Calendar
 from casework.purposes import purpose_of
 from casework.slots import SlotSearch
+from casework.wording import named
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class SlotOffer:
             lines.append(self.search.shortfall.text())
         lines.extend(self.search.notes)
         if self.panel is not None:
+            chair = self.panel.chair
             lines.append(
-                f"Suggested chair: {self.panel.chair.name or self.panel.chair.email or self.panel.chair.person_id} "
+                f"Suggested chair: {named(chair.name, fallback=chair.email or chair.person_id)} "
                 f"({self.panel.least_involved.replace('_', ' ')})."
             )
             lines.extend(self.panel.warnings)

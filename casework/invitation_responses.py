@@ -17,6 +17,7 @@ from casework.packs import Area
 from casework.ports import CaseStore
 from casework.ports_graph import Booking, BookingStore, Calendar
 from casework.purposes import purpose_of
+from casework.wording import named
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class DeclinePrompt:
 
     def text(self) -> str:
         p = purpose_of(self.purpose)
-        who = "the room" if self.kind == "resource" else (self.name or self.email or "an invitee")
+        who = "the room" if self.kind == "resource" else named(self.name, fallback=self.email or "an invitee")
         when = describe_time(self.start)
         if self.reason == "lost":
             return f"The {p.title} for {self.reference} ({when}) was cancelled or deleted outside the bot: rebook it."

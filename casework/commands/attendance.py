@@ -17,6 +17,7 @@ from casework.errors import AlreadyDone, InvalidInput, NotEntitled
 from casework.permissions import is_attendee, require_chair
 from casework.records import Attendee, Conference
 from casework.results import Changed
+from casework.wording import named
 
 #: Who may set a conference up from Teams, in its area: its chairs, and administrators.
 SET_UP_ROLES = frozenset({"chair", "admin"})
@@ -54,7 +55,7 @@ class AttendanceCommands(RegistryCommands):
             person = self.store.get_person(person_id)
             if person is None:
                 raise InvalidInput("that person is not registered with the bot yet; ask your administrator to add them")
-            name = person.display_name or "That person"
+            name = named(person.display_name, fallback="That person")
             if is_attendee(person_id, conference):
                 return Changed(ref, f"{name} is already an attendee of {ref}", repeated=True)
             if person_id == conference.chair_id:
