@@ -5,10 +5,14 @@ For each backend (PostgreSQL and SQLite) it fills a fresh database with one bulk
 (PostgreSQL ``generate_series``, SQLite a recursive CTE): the due rows, and around them rows already
 delivered (no work left) and rows due later, as a store looks after months of use, plus a tenth as
 many notices, all delivered. It then times everything a sweep asks of the database
-(``scheduler.sweep.Sweep``): releasing expired leases on both queues (50 rows of a crashed instance
-each time), claiming the due reminders in the sweep's batches of 100 with each batch's contacts, and
-claiming notices (none due). Median of several sweeps after one untimed warm-up, the leases cleared
-between them. The sends and their marks are left out: one UPDATE by primary key per row sent, the same at any size.
+(``scheduler.sweep.Sweep``): the notice claim (none due), and the claims of the due reminders in the
+sweep's own batch size, each claim bringing its rows' contacts and taking over the rows of a crashed
+instance whose lease ran out (50 such rows each time). Median of several sweeps after one untimed
+warm-up, the leases cleared between them. The sends and their marks are left out: one UPDATE by
+primary key per row sent, the same at any size.
+On PostgreSQL the same statements, recorded from a sweep, are also replayed through psycopg alone
+(autocommit, no SQLAlchemy, no records built), in interleaved rounds: the floor that the database
+and its driver set on this machine, against which the store's own overhead shows.
 Printed: milliseconds per sweep for each size and the ratio large/small. Targets: the larger store
 costs at most 1.5 times the smaller, and under 60 ms on PostgreSQL. Reported, never asserted in the
 test suite.
@@ -31,14 +35,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from bench.backends import analyze, fresh_store, postgres_url, unreachable
+from scheduler.sweep import Sweep
+from store.engine import without_limits
 from store.rows import REMINDERS
 from store.sql import SqlStore
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
-BATCH = 100  # the sweep's batch (scheduler.sweep.Sweep.batch)
+BATCH: int = Sweep.__dataclass_fields__["batch"].default  # type: ignore[assignment]  # the sweep's own
 STUCK = 50  # rows whose lease expired (a crashed instance) at the start of each timed sweep
 PEOPLE = 5000
 
@@ -95,7 +101,7 @@ def _sql(template: str, dialect: str, count: int) -> str:
 def seed(store: SqlStore, total: int, due: int) -> float:
     """Fill the reminders (``total``), notices (a tenth) and people; returns the seconds it took."""
     started = time.perf_counter()
-    engine = store.engine
+    engine = without_limits(store.engine)  # a bulk fill of a million rows is not a request
     dialect = engine.dialect.name
     now: Any = NOW if dialect == "postgresql" else NOW.strftime("%Y-%m-%d %H:%M:%S")
     with engine.begin() as conn:
@@ -107,19 +113,17 @@ def seed(store: SqlStore, total: int, due: int) -> float:
 
 
 def one_sweep(store: SqlStore, owner: str) -> int:
-    """Everything a sweep asks of the database (scheduler.sweep.Sweep), without the sends and marks."""
+    """Everything a sweep asks of the database (scheduler.sweep.Sweep), without the sends and marks:
+    claims of each queue until one comes back short, each claim with its rows' contacts and taking
+    over the rows whose lease ran out."""
     lease = NOW + timedelta(minutes=2)
-    store.release_expired_leases(NOW)
+    store.claim_notices(NOW, owner, BATCH, lease)
     claimed = 0
     while True:
-        rows = store.claim_reminders(NOW, owner, BATCH, lease)
-        if rows:
-            store.reminder_contacts([r.person_id for r in rows])
-        claimed += len(rows)
-        if len(rows) < BATCH:
+        got = store.claim_reminders(NOW, owner, BATCH, lease)
+        claimed += len(got.rows)
+        if len(got.rows) < BATCH:
             break
-    store.release_expired_notice_leases(NOW)
-    store.claim_notices(NOW, owner, BATCH, lease)
     return claimed
 
 
@@ -137,18 +141,56 @@ def reset_leases(store: SqlStore) -> None:
         )
 
 
-def time_claims(store: SqlStore, due: int, repeats: int) -> tuple[float, int]:
-    """Median milliseconds of one sweep's database work, and how many due rows it claimed."""
-    times: list[float] = []
+def record_sweep(store: SqlStore) -> list[tuple[str, Any]]:
+    """The statements and parameters one sweep sends, as the driver gets them (pings left out)."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.strip() not in ("", ";", "SELECT 1"):
+            sent.append((statement, parameters))
+
     reset_leases(store)
-    one_sweep(store, "warm-up")  # the first sweep of a connection pays for its caches: not counted
+    event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        one_sweep(store, "recorded")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", keep)
+    return sent
+
+
+def replay(store: SqlStore, sent: list[tuple[str, Any]]) -> None:
+    """The reference: the same statements through psycopg alone, in autocommit, with no SQLAlchemy,
+    no conversion to records and no pool: what the database and the driver cost by themselves."""
+    raw = store.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        driver.autocommit = True
+        for statement, parameters in sent:
+            driver.execute(statement, parameters).fetchall()
+    finally:
+        raw.close()
+
+
+def time_claims(store: SqlStore, due: int, repeats: int) -> tuple[float, float | None, int]:
+    """Median milliseconds of one sweep's database work, the same statements replayed through psycopg
+    alone (PostgreSQL; rounds interleaved), and how many due rows a sweep claimed."""
+    ours: list[float] = []
+    alone: list[float] = []
+    postgres = store.engine.dialect.name == "postgresql"
+    sent = record_sweep(store) if postgres else []  # also the warm-up: the first sweep pays for caches
     found = 0
     for n in range(repeats):
         reset_leases(store)
         started = time.perf_counter()
         found = one_sweep(store, f"bench-{n}")
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), found
+        ours.append((time.perf_counter() - started) * 1000)
+        if postgres:
+            reset_leases(store)
+            started = time.perf_counter()
+            replay(store, sent)
+            alone.append((time.perf_counter() - started) * 1000)
+    return statistics.median(ours), (statistics.median(alone) if alone else None), found
 
 
 def run_backend(name: str, sizes: list[int], due: int, repeats: int, pg_url: str | None) -> list[float]:
@@ -156,9 +198,11 @@ def run_backend(name: str, sizes: list[int], due: int, repeats: int, pg_url: str
     for total in sizes:
         with fresh_store(name, pg_url) as store:
             seconds = seed(store, total, due)
-            ms, found = time_claims(store, due, repeats)
+            ms, alone, found = time_claims(store, due, repeats)
         results.append(ms)
-        print(f"{name:10} {total:>10,} stored {found:>6,} due   sweep {ms:8.1f} ms   (filled in {seconds:.1f} s)")
+        reference = f"   psycopg alone {alone:6.1f} ms (ours/alone {ms / alone:.2f})" if alone else ""
+        filled = f"(filled in {seconds:.1f} s)"
+        print(f"{name:10} {total:>10,} stored {found:>6,} due   sweep {ms:8.1f} ms{reference}   {filled}")
     ratio = results[-1] / results[0] if results[0] else float("inf")
     print(f"{name:10} ratio largest/smallest store: {ratio:.2f} (target <= 1.5)")
     return results
@@ -181,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"postgresql unreachable ({problem}): skipped")
     have_pg = problem is None
     print(
-        f"one sweep's database work: release of expired leases (both queues, {STUCK} stuck rows), claims of "
-        f"{due:,} due reminders in batches of {BATCH} with their contacts, the notice claim "
+        f"one sweep's database work: the notice claim, then claims of {due:,} due reminders in the sweep's "
+        f"batches of {BATCH}, each with its contacts and taking over {STUCK} rows of a crashed instance "
         f"(median of {args.repeats}); sizes {sizes}"
     )
     if have_pg:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 ROLES: tuple[str, ...] = (
     "professional",
@@ -201,6 +201,24 @@ class Contact:
     person_id: str
     email: str | None
     conversation: str | None
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed(Generic[R]):
+    """One claim of the sweep: the rows now leased to this instance, where to reach each row's person,
+    and how many rows it took over from a holder whose lease had run out (a crashed or stalled
+    instance: logged, so an operator sees it).
+
+    Why together: the sweep needs all three for each batch, and on PostgreSQL the store gets them in
+    one statement, so a batch costs one round trip however large the table is (issue 12).
+    """
+
+    rows: list[R]
+    contacts: dict[str, Contact]
+    reclaimed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

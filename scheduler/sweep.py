@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 from casework.packs import Area
 from casework.ports import OutboundQueue
-from casework.records import Contact, Notice, StoredNotice, StoredReminder
+from casework.records import Claimed, Contact, Notice, StoredNotice, StoredReminder
 from casework.rules import Rule
 from scheduler.delivery import ReminderDelivery
 from scheduler.outgoing import Outgoing, deliver_one
@@ -174,9 +174,9 @@ class Sweep:
                 log.error("notice delivery failed: %s", type(exc).__name__)
 
     async def deliver_notices(self) -> SweepReport:
-        """Only the notices queue, without the lease release (the sweep's): what a kick runs."""
+        """Only the notices queue: what a kick runs."""
         report = SweepReport()
-        await self._notices(report, release=False)
+        await self._notices(report)
         if report.claimed:
             log.info(
                 "notices: %d claimed, %d sent, %d emailed, %d to retry, %d failed",
@@ -191,44 +191,45 @@ class Sweep:
     # ------------------------------------------------------------------ the two queues
 
     async def _reminders(self, report: SweepReport) -> None:
-        report.reclaimed = await asyncio.to_thread(self.store.release_expired_leases, self.now())
-        if report.reclaimed:
-            log.info("reclaimed %d reminders whose lease had expired", report.reclaimed)
         s = self.store
-        await self._drain(s.claim_reminders, self._reminder_item, s.extend_reminder_leases, report)
+        await self._drain("reminders", s.claim_reminders, self._reminder_item, s.extend_reminder_leases, report)
 
-    async def _notices(self, report: SweepReport, release: bool = True) -> None:
+    async def _notices(self, report: SweepReport) -> None:
         """One drain of the notices at a time in this instance (the sweep's or a kick's): two would only
         share the same rate limit and contend for the same rows."""
         if self._notices_lock is None:
             self._notices_lock = asyncio.Lock()
         async with self._notices_lock:
-            if release:
-                await asyncio.to_thread(self.store.release_expired_notice_leases, self.now())
             s = self.store
-            report.notices += await self._drain(s.claim_notices, self._notice_item, s.extend_notice_leases, report)
+            report.notices += await self._drain(
+                "notices", s.claim_notices, self._notice_item, s.extend_notice_leases, report
+            )
 
     async def _drain(
         self,
-        claim: Callable[[datetime, str, int, datetime], Sequence[Row]],
+        what: str,
+        claim: Callable[[datetime, str, int, datetime], Claimed[Row]],
         item_of: Callable[[Row], Outgoing],
         extend: Callable[[Sequence[int], str, datetime], int],
         report: SweepReport,
     ) -> int:
-        """Claim and deliver batches of one queue until nothing is due (or ``max_batches``)."""
+        """Claim and deliver batches of one queue until nothing is due (or ``max_batches``). Each claim
+        brings its rows' contacts, and takes over rows whose holder's lease ran out (logged)."""
         claimed = 0
         for _ in range(self.max_batches):
             now = self.now()
-            rows = await asyncio.to_thread(
+            got = await asyncio.to_thread(
                 claim, now, self.owner, self.batch, now + timedelta(seconds=self.lease_seconds)
             )
+            rows = got.rows
             if not rows:
                 break
+            if got.reclaimed:
+                report.reclaimed += got.reclaimed
+                log.info("reclaimed %d %s whose lease had expired", got.reclaimed, what)
             claimed += len(rows)
             report.claimed += len(rows)
-            items = [item_of(r) for r in rows]
-            contacts = await asyncio.to_thread(self.store.reminder_contacts, [i.person_id for i in items])
-            await self._batch(items, contacts, extend, report)
+            await self._batch([item_of(r) for r in rows], got.contacts, extend, report)
             if len(rows) < self.batch:
                 break
         return claimed

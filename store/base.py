@@ -18,6 +18,7 @@ class Repository:
     _read: Callable[[], AbstractContextManager[Session]]
     _core_read: Callable[[], AbstractContextManager[Connection]]
     _write: Callable[[], AbstractContextManager[Session]]
+    _core_write: Callable[[], AbstractContextManager[Connection]]
 
     def _insert(self) -> Callable[..., Any]:
         """The dialect's INSERT, which (on both our backends) has ON CONFLICT clauses."""

@@ -94,7 +94,9 @@ def _ms(seconds: float) -> int:
 
 def _startup_options(url: URL, connect_args: Mapping[str, Any], statement_timeout: float, lock_timeout: float) -> str:
     """libpq ``options`` setting our limits, then whatever the URL or caller already sent (which wins)."""
-    ours = f"-c statement_timeout={_ms(statement_timeout)} -c lock_timeout={_ms(lock_timeout)}"
+    # TimeZone UTC: every instant is stored and compared in UTC anyway, and psycopg then hands back
+    # datetime.UTC itself, which store.models.UTCDateTime passes through without converting.
+    ours = f"-c statement_timeout={_ms(statement_timeout)} -c lock_timeout={_ms(lock_timeout)} -c TimeZone=UTC"
     theirs = [url.query.get("options"), connect_args.get("options")]
     return " ".join([ours, *(o for o in theirs if isinstance(o, str) and o.strip())])
 

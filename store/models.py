@@ -64,6 +64,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # PostgreSQL in the session time zone UTC (store.engine sets it)
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
@@ -294,15 +296,8 @@ class ReminderRow(Base):
     """
 
     __tablename__ = "reminders"
-    # Partial: only the rows being sent carry a lease (migration 0009).
-    __table_args__ = (
-        Index(
-            "ix_reminders_lease_until",
-            "lease_until",
-            sqlite_where=text("lease_until IS NOT NULL"),
-            postgresql_where=text("lease_until IS NOT NULL"),
-        ),
-    )
+    # No index on the lease columns, and room on each page: a claim is a heap-only update (migration 0012).
+    __table_args__ = ({"postgresql_with": {"fillfactor": 90}},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(), unique=True)
@@ -335,15 +330,8 @@ class NoticeRow(Base):
     """
 
     __tablename__ = "notices"
-    # Partial: only the rows being sent carry a lease (migration 0009).
-    __table_args__ = (
-        Index(
-            "ix_notices_lease_until",
-            "lease_until",
-            sqlite_where=text("lease_until IS NOT NULL"),
-            postgresql_where=text("lease_until IS NOT NULL"),
-        ),
-    )
+    # No index on the lease columns, and room on each page: a claim is a heap-only update (migration 0012).
+    __table_args__ = ({"postgresql_with": {"fillfactor": 90}},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(), unique=True)

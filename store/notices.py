@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from casework.records import Notice, StoredNotice
+from casework.records import Claimed, Notice, StoredNotice
 from store import queue
 from store.base import Repository
 from store.models import NoticeRow
-from store.rows import NOTICE_WORK_STATES, NOTICES, _aware, _notice
+from store.rows import NOTICE_WORK_STATES, NOTICES, _aware, notices_of
 
 
 class NoticeRepository(Repository):
@@ -51,24 +51,20 @@ class NoticeRepository(Repository):
         t = NOTICES
         with self._core_read() as conn:
             rows = conn.execute(select(t).where(t.c.reference == reference).order_by(t.c.id)).all()
-        return [_notice(r) for r in rows]
+        return notices_of(rows)
 
-    def claim_notices(self, now: datetime, owner: str, limit: int, lease_until: datetime) -> list[StoredNotice]:
+    def claim_notices(self, now: datetime, owner: str, limit: int, lease_until: datetime) -> Claimed[StoredNotice]:
         """Claim up to ``limit`` notices due by ``now``, as :meth:`claim_reminders` claims reminders."""
         now = _aware(now, "now")
-        with self._write() as s:
-            rows = queue.claim(
-                s, NOTICES, self._dialect, NOTICE_WORK_STATES, now, owner, limit, _aware(lease_until, "lease_until")
+        with self._core_write() as conn:
+            got = queue.claim(
+                conn, NOTICES, self._dialect, NOTICE_WORK_STATES, now, owner, limit, _aware(lease_until, "lease_until")
             )
-        return sorted((_notice(r) for r in rows), key=lambda n: n.id)
+        return Claimed(sorted(notices_of(got.rows), key=lambda n: n.id), got.contacts, got.reclaimed)
 
     def extend_notice_leases(self, notice_ids: Sequence[int], owner: str, lease_until: datetime) -> int:
         with self._write() as s:
             return queue.extend(s, NOTICES, notice_ids, owner, _aware(lease_until, "lease_until"))
-
-    def release_expired_notice_leases(self, now: datetime) -> int:
-        with self._write() as s:
-            return queue.release_expired(s, NOTICES, NOTICE_WORK_STATES, _aware(now, "now"))
 
     def mark_notice_sent(self, notice_id: int, owner: str, at: datetime, activity_id: str, conversation: str) -> bool:
         values = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -10,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 
 from casework.records import (
     ROLES,
-    Contact,
     Person,
     RoleGrant,
 )
@@ -108,21 +106,3 @@ class PeopleRepository(Repository):
         with self._core_read() as conn:
             found: str | None = conn.execute(statements.CONVERSATION_REF, {"person_id": person_id}).scalar()
             return found
-
-    def reminder_contacts(self, person_ids: Sequence[str]) -> dict[str, Contact]:
-        """Email and conversation reference of each person, in one statement a chunk (issue 12: the
-        sweep asks this once for each batch it claims, so it is one round trip, not two)."""
-        if not person_ids:
-            return {}
-        ids = sorted(set(person_ids))
-        out: dict[str, Contact] = {pid: Contact(pid, None, None) for pid in ids}
-        stmt = statements.contacts(self._dialect)
-        with self._core_read() as conn:
-            for i in range(0, len(ids), 500):
-                for row in conn.execute(stmt, {"ids": ids[i : i + 500]}):
-                    c = out[row.person_id]
-                    if row.from_people:
-                        out[row.person_id] = Contact(c.person_id, row.value, c.conversation)
-                    else:
-                        out[row.person_id] = Contact(c.person_id, c.email, row.value)
-        return out

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, select, update
 
 from casework.records import (
+    Claimed,
     PlanChange,
     StoredReminder,
 )
@@ -23,7 +24,7 @@ from store.rows import (
     WORK_STATES,
     _aware,
     _aware_or_none,
-    _reminder,
+    reminders_of,
 )
 
 
@@ -108,22 +109,19 @@ class ReminderRepository(Repository):
         t = REMINDERS
         with self._core_read() as conn:
             rows = conn.execute(select(t).where(t.c.reference == reference).order_by(t.c.send_at, t.c.id)).all()
-        return [_reminder(r) for r in rows]
+        return reminders_of(rows)
 
-    def claim_reminders(self, now: datetime, owner: str, limit: int, lease_until: datetime) -> list[StoredReminder]:
+    def claim_reminders(self, now: datetime, owner: str, limit: int, lease_until: datetime) -> Claimed[StoredReminder]:
         """Atomically claim up to ``limit`` rows due by ``now`` that nobody holds (or whose lease
-        expired), leasing them to ``owner`` until ``lease_until``.
-
-        PostgreSQL: one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n)
-        RETURNING``, so concurrent claimers take disjoint rows without waiting for each other.
-        SQLite: the same select and update inside one ``BEGIN IMMEDIATE`` transaction (one writer).
-        """
+        expired), leasing them to ``owner`` until ``lease_until``, with their people's contacts
+        (:func:`store.queue.claim`: one statement on PostgreSQL, one transaction on SQLite)."""
         now = _aware(now, "now")
-        with self._write() as s:
-            rows = queue.claim(
-                s, REMINDERS, self._dialect, WORK_STATES, now, owner, limit, _aware(lease_until, "lease_until")
+        with self._core_write() as conn:
+            got = queue.claim(
+                conn, REMINDERS, self._dialect, WORK_STATES, now, owner, limit, _aware(lease_until, "lease_until")
             )
-        return sorted((_reminder(r) for r in rows), key=lambda r: (r.next_attempt_at or now, r.id))
+        rows = sorted(reminders_of(got.rows), key=lambda r: (r.next_attempt_at or now, r.id))
+        return Claimed(rows, got.contacts, got.reclaimed)
 
     def extend_reminder_leases(self, reminder_ids: Sequence[int], owner: str, lease_until: datetime) -> int:
         """Keep the rows this instance is still sending: their leases move to ``lease_until``."""
@@ -186,9 +184,3 @@ class ReminderRepository(Repository):
     def mark_card_updated(self, reminder_id: int, owner: str, at: datetime) -> bool:
         """The sent card now shows that its deadline was met."""
         return self._finish(reminder_id, owner, {"state": "met_shown", "next_attempt_at": None})
-
-    def release_expired_leases(self, now: datetime) -> int:
-        """Clear leases that ran out (their holder crashed or stalled) so any instance takes the rows;
-        returns how many. Claims also take such rows directly: this makes the reclaim visible."""
-        with self._write() as s:
-            return queue.release_expired(s, REMINDERS, WORK_STATES, _aware(now, "now"))

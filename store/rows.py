@@ -7,7 +7,10 @@ leave ``store/``: callers get the frozen dataclasses of ``casework.records``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Row, Table
@@ -167,6 +170,29 @@ def _reminder(row: ReminderRow | Row[Any]) -> StoredReminder:
     )
 
 
+def _all_of(cls: type[Any], renamed: Mapping[str, str]) -> Callable[[Sequence[Row[Any]]], list[Any]]:
+    """Build many records from rows by position: the column of each field (``renamed`` where the
+    column's name differs) is found once per result, not looked up by name in every row.
+
+    Why: the sweep builds up to a thousand rows a minute, and reading twenty fields of a row by name
+    cost about 25 µs a row on this machine, most of the Python time of a claim (issue 12).
+    """
+    columns = tuple(renamed.get(f.name, f.name) for f in fields(cls))
+
+    def build(rows: Sequence[Row[Any]]) -> list[Any]:
+        if not rows:
+            return []
+        names = rows[0]._fields
+        pick = itemgetter(*(names.index(c) for c in columns))
+        return [cls(*pick(row)) for row in rows]
+
+    return build
+
+
+#: Rows of the reminders table (or a claim's) as StoredReminder, many at a time.
+reminders_of: Callable[[Sequence[Row[Any]]], list[StoredReminder]] = _all_of(StoredReminder, {"due": "due_at"})
+
+
 REMINDERS = cast(Table, ReminderRow.__table__)
 # States whose rows the sweep works on (next_attempt_at is set only for these).
 WORK_STATES = ("pending", "met_due")
@@ -212,3 +238,7 @@ def _notice(row: NoticeRow | Row[Any]) -> StoredNotice:
         channel=row.channel,
         activity_id=row.activity_id,
     )
+
+
+#: Rows of the notices table (or a claim's) as StoredNotice, many at a time.
+notices_of: Callable[[Sequence[Row[Any]]], list[StoredNotice]] = _all_of(StoredNotice, {})

@@ -117,6 +117,26 @@ class Transactions:
         with self.writers.turn(), self._writer() as session, session.begin():
             yield session
 
+    @contextmanager
+    def core_write(self) -> Iterator[Connection]:
+        """A write on a plain connection, for the sweep's claims (issue 12). On PostgreSQL the
+        connection is in autocommit, so each statement is its own transaction: a write that is one
+        statement (a claim) saves the round trips of BEGIN and COMMIT, a tenth of its cost. A caller
+        that needs two statements to be atomic must not use this there. SQLite: one write
+        transaction, as :meth:`write`. Inside a unit of work: joins it."""
+        if (unit := self._open()) is not None:
+            yield unit.connection()
+            return
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
+            return
+        with self.writers.turn(), self.engine.connect() as conn:
+            conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self)
 

@@ -73,6 +73,7 @@ class SqlStore(
         self._dialect = self._engine.dialect.name
         self._tx = Transactions(self._engine)
         self._read, self._core_read, self._write = self._tx.read, self._tx.core_read, self._tx.write
+        self._core_write = self._tx.core_write
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """One transaction for one action (``casework.ports.UnitOfWork``)."""
