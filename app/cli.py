@@ -176,6 +176,10 @@ def cmd_procedures(args: argparse.Namespace) -> int:
     from app.procedures import load_catalogue
     from app.settings import load_settings
 
+    if args.action != "apply" and (args.area or args.dry_run):
+        raise CliError("--area and --dry-run go with 'cpc procedures apply'")
+    if args.action == "apply":
+        return _apply_procedures(args)
     settings = load_settings()
     cat = load_catalogue(settings.extra_pack_dirs(), settings.meetings, settings.reference_pattern)
     if args.action == "list":
@@ -194,6 +198,36 @@ def cmd_procedures(args: argparse.Namespace) -> int:
         print(f"{len(cat.errors)} error(s); {len(cat.areas)} pack(s) valid")
         return 1
     print(f"ok: {len(cat.areas)} packs, {n_rules} rules, every rule cites its source")
+    return 0
+
+
+def _apply_procedures(args: argparse.Namespace) -> int:
+    """``cpc procedures apply``: Casework.apply_rules over the chosen areas, with what it changed."""
+    from casework.service import Casework
+    from store.sql import SqlStore
+
+    areas = _catalogue_areas()
+    for name in args.area or []:
+        if name not in areas:
+            raise UnknownArea(name, list(areas))
+    store = _store()
+    assert isinstance(store, SqlStore)
+    try:
+        done = Casework(store, areas, lambda: datetime.now(UTC)).apply_rules(args.area, dry_run=args.dry_run)
+    finally:
+        store.close()
+    where = ", ".join(done.areas)
+    if done.dry_run:
+        print(
+            f"dry run, nothing written: {done.replanned} cases in {where}; {done.open} would be open, "
+            f"{done.opened} of them closed now; {done.closed} open now would close; "
+            f"{done.due_at_once} reminders would be sent at once to the cases that open"
+        )
+    else:
+        print(
+            f"applied the current rules to {done.replanned} cases in {where}: {done.open} open, "
+            f"{done.opened} opened again, {done.closed} closed"
+        )
     return 0
 
 
@@ -378,8 +412,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="machine-readable output")
     t.set_defaults(func=cmd_timeline)
 
-    pr = sub.add_parser("procedures", help="list or validate the procedure packs")
-    pr.add_argument("action", choices=["list", "check"])
+    pr = sub.add_parser(
+        "procedures",
+        help="list or validate the procedure packs; apply changed rules to every stored case",
+        description="list: the packs; check: validate them; apply: after a pack changed, replan every "
+        "stored case under the current rules, closed ones too, so each is judged open or closed again",
+    )
+    pr.add_argument("action", choices=["list", "check", "apply"])
+    pr.add_argument("--area", action="append", metavar="AREA", help="apply: only this area (repeatable)")
+    pr.add_argument("--dry-run", action="store_true", help="apply: say what would change, write nothing")
     pr.set_defaults(func=cmd_procedures)
 
     db = sub.add_parser("db", help="database administration")

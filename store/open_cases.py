@@ -110,7 +110,13 @@ class OpenCaseRepository(Repository):
 
     def open_cases_in(self, areas: Sequence[str] | None = None) -> list[str]:
         """Open cases of these areas (every area for None), by reference (the open-state index)."""
-        query = select(_conferences.reference).where(_conferences.is_open == true())
+        return self._references_in(areas, select(_conferences.reference).where(_conferences.is_open == true()))
+
+    def cases_in(self, areas: Sequence[str] | None = None) -> list[str]:
+        """Every case of these areas, open or closed, by reference: for applying changed rules to all."""
+        return self._references_in(areas, select(_conferences.reference))
+
+    def _references_in(self, areas: Sequence[str] | None, query: Select[Any]) -> list[str]:
         if areas is not None:
             if not areas:
                 return []

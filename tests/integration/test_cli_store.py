@@ -102,6 +102,9 @@ def test_administration_round_trip_and_audit(db: Path, capsys: pytest.CaptureFix
             "role must be one of",
         ),
         (["people", "add", "--id", "x", "--email", "not-an-email"], "expected an email address"),
+        (["procedures", "apply", "--area", "narnia"], "narnia"),
+        (["procedures", "check", "--dry-run"], "go with 'cpc procedures apply'"),
+        (["procedures", "list", "--area", "sussex"], "go with 'cpc procedures apply'"),
     ],
 )
 def test_bad_administration_input(db: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
@@ -115,3 +118,24 @@ def test_duplicate_conference_refused(db: Path, capsys: pytest.CaptureFixture[st
     assert cpc(capsys, "conference", "add", "--ref", "CPC-9", "--area", "london")[0] == 0
     code, _, err = cpc(capsys, "conference", "add", "--ref", "CPC-9", "--area", "london")
     assert code == 2 and "already exists" in err
+
+
+def test_procedures_apply_replans_every_case_and_a_dry_run_writes_nothing(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cpc(capsys, "db", "upgrade")[0] == 0
+    for ref, area in (("CPC-1", "sussex"), ("CPC-2", "sussex"), ("CPC-3", "london")):
+        assert cpc(capsys, "conference", "add", "--ref", ref, "--area", area, "--held", "2026-12-17T14:00")[0] == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE conferences SET is_open = 0")  # as if judged closed under the old rules
+    code, out, err = cpc(capsys, "procedures", "apply", "--area", "sussex", "--dry-run")
+    assert code == 0 and err == ""
+    assert out.startswith("dry run, nothing written: 2 cases in sussex;")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM conferences WHERE is_open").fetchone() == (0,)
+    code, out, _ = cpc(capsys, "procedures", "apply", "--area", "sussex")
+    assert code == 0 and out.startswith("applied the current rules to 2 cases in sussex:")
+    with sqlite3.connect(db) as conn:
+        judged = dict(conn.execute("SELECT reference, is_open FROM conferences").fetchall())
+    assert judged["CPC-3"] == 0  # another area: left as it was
+    assert {judged["CPC-1"], judged["CPC-2"]} == {1}  # held in December 2026: the dissent window runs yet

@@ -5,12 +5,15 @@ case reopened by a change comes back."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
 from app.procedures import load_catalogue
 from casework.clock import parse_time
+from casework.packs import Area
+from casework.periods import parse_period
 from casework.records import Attendee, CaseEvent, Complaint, Conference, Dissent, Person, RoleGrant
 from casework.results import Due
 from casework.service import Casework
@@ -205,3 +208,60 @@ def test_the_bulk_reads_equal_the_one_at_a_time_reads(world: tuple[Casework, Sql
     assert set(store.open_cases_of("chair1")) == chaired & open_now
     assert set(store.open_cases_of("gp")) == attended & open_now
     assert "CPC-003" in chaired - open_now and "CPC-002" in attended - open_now
+
+
+def longer_window(area: Area, rule_id: str, period: str) -> Area:
+    """The area as it would be after its pack gave ``rule_id`` a new period (an authority's change)."""
+    rules = tuple(
+        replace(r, candidates=tuple(replace(c, period=parse_period(period)) for c in r.candidates))
+        if r.id == rule_id
+        else r
+        for r in area.rules
+    )
+    return replace(area, rules=rules)
+
+
+def test_applying_changed_rules_reaches_cases_judged_closed(world: tuple[Casework, SqlStore, Clock]) -> None:
+    cw, store, clock = world
+    clock.at = parse_time("2028-06-01T09:00")
+    cw.replan_open_cases()
+    before = set(store.open_cases_in())
+    # The authority lengthens the family's window to complain from 10 working days to 1,000 (about four
+    # years): every Sussex case held since 2026 with no complaint yet has a running window again.
+    changed = Casework(
+        store, {**cw.areas, "sussex": longer_window(cw.areas["sussex"], "complaint-window", "1000 working days")}, clock
+    )
+    changed.replan_open_cases()
+    assert set(store.open_cases_in()) == before  # the daily replan reads only open cases: it cannot see it
+    dry = changed.apply_rules(["sussex"], dry_run=True)
+    assert set(store.open_cases_in()) == before  # a dry run writes nothing
+    assert dry.dry_run and dry.areas == ["sussex"] and dry.opened > 0 and dry.closed == 0
+    done = changed.apply_rules(["sussex"])
+    after = set(store.open_cases_in())
+    assert (
+        (done.open, done.opened, done.closed)
+        == (dry.open, dry.opened, dry.closed)
+        == (len(after & sussex(store)), len(after - before), 0)
+    )
+    # Exactly the Sussex cases held (the window's start) with no complaint made, that were closed.
+    held_without_complaint = {
+        ref
+        for ref in sussex(store)
+        if (case := store.load_case(ref)) is not None
+        and not case.complaints
+        and any(e.name == "conference_held" for e in case.events)
+    }
+    assert after - before == held_without_complaint - before
+    # What the dry run said would go at once is what the real run queued.
+    due = [
+        r for ref in after - before for r in store.reminders_for(ref) if r.state == "pending" and r.send_at <= clock.at
+    ]
+    assert len(due) == dry.due_at_once
+    # Back to the pack's own rules: the same cases close again.
+    undone = cw.apply_rules()
+    assert undone.closed == done.opened and set(store.open_cases_in()) == before
+    assert undone.replanned == len([c for c in store.list_conferences() if c.area in cw.areas])
+
+
+def sussex(store: SqlStore) -> set[str]:
+    return {c.reference for c in store.list_conferences() if c.area == "sussex"}
