@@ -204,6 +204,7 @@ def cmd_procedures(args: argparse.Namespace) -> int:
 def _apply_procedures(args: argparse.Namespace) -> int:
     """``cpc procedures apply``: Casework.apply_rules over the chosen areas, with what it changed."""
     from casework.service import Casework
+    from casework.wording import counted
     from store.sql import SqlStore
 
     areas = _catalogue_areas()
@@ -216,17 +217,17 @@ def _apply_procedures(args: argparse.Namespace) -> int:
         done = Casework(store, areas, lambda: datetime.now(UTC)).apply_rules(args.area, dry_run=args.dry_run)
     finally:
         store.close()
-    where = ", ".join(done.areas)
+    where = f"in all {len(done.areas)} areas" if args.area is None else f"in {', '.join(done.areas)}"
+    cases = f"{counted(done.replanned, 'case')} {where}"
     if done.dry_run:
         print(
-            f"dry run, nothing written: {done.replanned} cases in {where}; {done.open} would be open, "
-            f"{done.opened} of them closed now; {done.closed} open now would close; "
-            f"{done.due_at_once} reminders would be sent at once to the cases that open"
+            f"Dry run, nothing written. {cases}: {done.open:,} would be open ({done.opened:,} of them closed now), "
+            f"{done.closed:,} open now would close, {counted(done.due_at_once, 'reminder')} would go at once."
         )
     else:
         print(
-            f"applied the current rules to {done.replanned} cases in {where}: {done.open} open, "
-            f"{done.opened} opened again, {done.closed} closed"
+            f"Applied the current rules to {cases}: {done.open:,} open, {done.opened:,} opened again, "
+            f"{done.closed:,} closed."
         )
     return 0
 

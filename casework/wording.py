@@ -30,6 +30,11 @@ STATUS_WORDS: Mapping[str, str] = {
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 case``, ``2 cases``: a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def words(name: str) -> str:
     """An identifier as words: ``not_upheld`` reads "not upheld"."""
     return name.replace("_", " ")

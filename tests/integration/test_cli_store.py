@@ -130,11 +130,11 @@ def test_procedures_apply_replans_every_case_and_a_dry_run_writes_nothing(
         conn.execute("UPDATE conferences SET is_open = 0")  # as if judged closed under the old rules
     code, out, err = cpc(capsys, "procedures", "apply", "--area", "sussex", "--dry-run")
     assert code == 0 and err == ""
-    assert out.startswith("dry run, nothing written: 2 cases in sussex;")
+    assert out.startswith("Dry run, nothing written. 2 cases in sussex: 2 would be open (2 of them closed now),")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM conferences WHERE is_open").fetchone() == (0,)
     code, out, _ = cpc(capsys, "procedures", "apply", "--area", "sussex")
-    assert code == 0 and out.startswith("applied the current rules to 2 cases in sussex:")
+    assert code == 0 and out == "Applied the current rules to 2 cases in sussex: 2 open, 2 opened again, 0 closed.\n"
     with sqlite3.connect(db) as conn:
         judged = dict(conn.execute("SELECT reference, is_open FROM conferences").fetchall())
     assert judged["CPC-3"] == 0  # another area: left as it was
