@@ -13,7 +13,7 @@ from casework.records import Person
 from casework.reminders import PENDING, SKIPPED, Reminder, reminder_key
 from store.migrate import upgrade
 from store.rows import REMINDERS
-from store.sql import SqlStore
+from store.sql import SqlStore, open_store
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
@@ -201,3 +201,17 @@ def test_rows_leased_before_the_upgrade_are_still_taken_over(store_url: str) -> 
         later = T0 + timedelta(seconds=1)
         got = store.claim_reminders(later, "me", 10, later + timedelta(minutes=2))
     assert len(got.rows) == 2 and got.reclaimed == 2
+
+
+def test_after_a_claim_the_same_connection_still_keeps_a_unit_of_work_whole(store_url: str) -> None:
+    """A claim runs in autocommit on PostgreSQL (store.sessions.core_write); the pooled connection must
+    go back to transactions, or every later action would commit statement by statement."""
+    with open_store(store_url, pool_size=1, max_overflow=0) as store:  # one connection: the claim's is reused
+        store.replace_reminders("CPC-1", [reminder(1)], frozenset(), T0)
+        assert len(store.claim_reminders(T0, "me", 10, T0 + timedelta(minutes=2)).rows) == 1
+        with store.unit_of_work():
+            store.upsert_person(Person("p-new", "new@example.org"))
+            store.replace_reminders("CPC-2", [reminder(2, ref="CPC-2")], frozenset(), T0)
+            # left without commit(): all of it rolls back
+        assert store.get_person("p-new") is None
+        assert store.reminders_for("CPC-2") == []
