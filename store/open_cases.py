@@ -28,6 +28,7 @@ from store.models import (
     RoleGrantRow,
 )
 from store.rows import ALL_AREAS, _complaint, _conference, _dissent, _event, _person
+from store.statements import among
 
 # References per IN list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
 CHUNK = 500
@@ -48,10 +49,10 @@ def _same(row: Any) -> Any:
     return row
 
 
-def _of(model: Any, refs: list[str], *also: Any) -> Select[Any]:
+def _of(model: Any, refs: list[str], dialect: str, *also: Any) -> Select[Any]:
     """Every row of ``model``'s table belonging to these cases."""
     table = model.__table__
-    return select(table).where(table.c.reference.in_(refs), *also)
+    return select(table).where(among(table.c.reference, refs, dialect), *also)
 
 
 def reopen_statement(reference: Any) -> Update:
@@ -140,16 +141,17 @@ class OpenCaseRepository(Repository):
 
                 attendees = grouped(
                     select(_attendees.reference, _attendees.person_id, _attendees.agency)
-                    .where(_attendees.reference.in_(refs))
+                    .where(among(_attendees.reference, refs, self._dialect))
                     .order_by(_attendees.id)
                 )
                 live = _events.withdrawn_at.is_(None)
-                events = grouped(_of(CaseEventRow, refs, live).order_by(_events.at, _events.id), _event)
-                dissents = grouped(_of(DissentRow, refs).order_by(_dissents.raised_at, _dissents.id), _dissent)
+                d = self._dialect
+                events = grouped(_of(CaseEventRow, refs, d, live).order_by(_events.at, _events.id), _event)
+                dissents = grouped(_of(DissentRow, refs, d).order_by(_dissents.raised_at, _dissents.id), _dissent)
                 complaints = grouped(
-                    _of(ComplaintRow, refs).order_by(_complaints.received_at, _complaints.id), _complaint
+                    _of(ComplaintRow, refs, d).order_by(_complaints.received_at, _complaints.id), _complaint
                 )
-                for row in conn.execute(_of(ConferenceRow, refs)):
+                for row in conn.execute(_of(ConferenceRow, refs, d)):
                     r = row.reference
                     found[r] = CaseFile(
                         _conference(row, attendees[r]), tuple(events[r]), tuple(dissents[r]), tuple(complaints[r])
@@ -174,7 +176,8 @@ class OpenCaseRepository(Repository):
         out: dict[str, Person] = {}
         with self._core_read() as conn:
             for part in _chunks(ids):
-                out.update((r.id, _person(r)) for r in conn.execute(select(PersonRow.__table__).where(p.id.in_(part))))
+                chosen = select(PersonRow.__table__).where(among(p.id, part, self._dialect))
+                out.update((r.id, _person(r)) for r in conn.execute(chosen))
         return out
 
     def role_holders(self, area: str) -> dict[str, list[Person]]:
