@@ -19,6 +19,7 @@ from casework.commands.identity import IdentityCommands
 from casework.commands.meetings import MeetingCommands
 from casework.commands.privacy import PrivacyCommands
 from casework.commands.registry import RegistryCommands
+from casework.commands.rules_change import RulesChangeCommands
 from casework.overview import OverviewQueries
 from casework.records import Notice
 from casework.results import CaseView, Changed, DissentRaised, Due
@@ -35,6 +36,7 @@ class Casework(
     RegistryCommands,
     IdentityCommands,
     PrivacyCommands,
+    RulesChangeCommands,
     OverviewQueries,
 ):
     """The casework service: one method per command (``casework.commands``) and the queries."""

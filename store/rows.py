@@ -145,31 +145,6 @@ def _event(row: CaseEventRow | Row[Any]) -> CaseEvent:
     return CaseEvent(reference=row.reference, name=row.name, at=row.at, recorded_by=row.recorded_by, id=row.id)
 
 
-def _reminder(row: ReminderRow | Row[Any]) -> StoredReminder:
-    return StoredReminder(
-        id=row.id,
-        key=row.key,
-        reference=row.reference,
-        area=row.area,
-        process=row.process,
-        rule_id=row.rule_id,
-        kind=row.kind,
-        person_id=row.person_id,
-        audience=row.audience,
-        send_at=row.send_at,
-        due=row.due_at,
-        state=row.state,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        lease_owner=row.lease_owner,
-        lease_until=row.lease_until,
-        sent_at=row.sent_at,
-        channel=row.channel,
-        activity_id=row.activity_id,
-        conversation=row.conversation,
-    )
-
-
 def _all_of(cls: type[Any], renamed: Mapping[str, str]) -> Callable[[Sequence[Row[Any]]], list[Any]]:
     """Build many records from rows by position: the column of each field (``renamed`` where the
     column's name differs) is found once per result, not looked up by name in every row.
@@ -217,27 +192,6 @@ def _audit(row: AuditRow) -> AuditEntry:
 NOTICES = cast(Table, NoticeRow.__table__)
 # States whose notice rows the sweep works on.
 NOTICE_WORK_STATES = ("pending",)
-
-
-def _notice(row: NoticeRow | Row[Any]) -> StoredNotice:
-    return StoredNotice(
-        id=row.id,
-        key=row.key,
-        kind=row.kind,
-        person_id=row.person_id,
-        reference=row.reference,
-        dissent_id=row.dissent_id,
-        occasion=row.occasion,
-        state=row.state,
-        created_at=row.created_at,
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        lease_owner=row.lease_owner,
-        lease_until=row.lease_until,
-        sent_at=row.sent_at,
-        channel=row.channel,
-        activity_id=row.activity_id,
-    )
 
 
 #: Rows of the notices table (or a claim's) as StoredNotice, many at a time.

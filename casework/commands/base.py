@@ -39,22 +39,10 @@ REPLAN_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
-class AppliedRules:
-    """What applying the packs' current rules to every case did (or, in a dry run, would do): the
-    areas, the cases read, how many are open afterwards, and how many changed from closed to open
-    and back."""
+class CaseReplan:
+    """A case's reminder plan as casework computes it, with whether the case is still open
+    (casework.openness), before either is stored."""
 
-    areas: list[str]
-    replanned: int
-    open: int
-    opened: int = 0
-    closed: int = 0
-    due_at_once: int = 0  # a dry run's count of reminders a real run would send at once (opened cases)
-    dry_run: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
     reminders: tuple[Reminder, ...]
     met_rules: frozenset[str]
     still_open: bool
@@ -162,39 +150,6 @@ class CaseworkBase:
         """
         return self._replan_each(self.store.open_cases_in(sorted(self.areas)))
 
-    def apply_rules(self, areas: Sequence[str] | None = None, dry_run: bool = False) -> AppliedRules:
-        """Replan every stored case of these areas (every area for None), closed ones too, under the
-        rules the packs give now, and judge each open or closed again (casework.openness).
-
-        Why: the daily replan reads only open cases, and a case judged closed stays closed until its
-        record changes. That is sound while the rules stand still. When an authority changes a pack
-        (a longer window, a new duty), a closed case may have open work under the new rules, and only
-        reading every case again finds it. Run after a pack changes (``cpc procedures apply``). A dry
-        run writes nothing and says what a real one would do: a case opened again by a new duty gets
-        its overdue card at once (one per duty and person, casework.reminders' catch-up), so an
-        authority should know how many before it applies a change to ten years of cases.
-        """
-        chosen = sorted(self.areas) if areas is None else sorted(set(areas) & set(self.areas))
-        before = set(self.store.open_cases_in(chosen))
-        references = self.store.cases_in(chosen)
-        if not dry_run:
-            count = self._replan_each(references)
-            after = set(self.store.open_cases_in(chosen))
-            return AppliedRules(chosen, count, len(after), len(after - before), len(before - after))
-        now = self.now()
-        open_after: set[str] = set()
-        due_at_once = 0
-        for cases, lookups in self._batches(references):
-            for case in cases:
-                plan = self._plan(case, lookups[case.conference.area])
-                reference = case.conference.reference
-                if plan.still_open:
-                    open_after.add(reference)
-                if plan.still_open and reference not in before:
-                    due_at_once += sum(1 for r in plan.reminders if r.state == "pending" and r.send_at <= now)
-        opened, closed = len(open_after - before), len(before - open_after)
-        return AppliedRules(chosen, len(references), len(open_after), opened, closed, due_at_once, dry_run=True)
-
     def _batches(self, references: Sequence[str]) -> Iterator[tuple[list[CaseFile], dict[str, _Lookups]]]:
         """The cases a few hundred at a time, with the people and role holders they name read once
         per batch (role holders once per area for the run), not once per case."""
@@ -249,9 +204,11 @@ class CaseworkBase:
         notified: frozenset[tuple[str, str, str]] = frozenset(),
         view: CaseView | None = None,
     ) -> PlanChange:
-        plan = self._plan(case, lookups, notified, view)
-        # Both join the action's (or the morning run's) unit of work; the flag's write is skipped when
-        # it is unchanged, as it mostly is.
+        return self._store_plan(case, self._plan(case, lookups, notified, view))
+
+    def _store_plan(self, case: CaseFile, plan: CaseReplan) -> PlanChange:
+        """Store the plan and the open flag. Both join the action's (or the morning run's) unit of
+        work; the flag's write is skipped when it is unchanged, as it mostly is."""
         reference = case.conference.reference
         change = self.store.replace_reminders(reference, plan.reminders, plan.met_rules, self.now())
         self.store.set_case_open(reference, plan.still_open)
@@ -263,7 +220,7 @@ class CaseworkBase:
         lookups: _Lookups,
         notified: frozenset[tuple[str, str, str]] = frozenset(),
         view: CaseView | None = None,
-    ) -> _Plan:
+    ) -> CaseReplan:
         """The case's reminder plan and whether it is still open, computed and not stored."""
         conference = case.conference
         area = self.areas[conference.area]
@@ -309,7 +266,7 @@ class CaseworkBase:
         ]
         reminders = tuple(r for plan in plans for r in plan.reminders)
         met_rules = frozenset().union(*(plan.met_rules for plan in plans))
-        return _Plan(reminders, met_rules, still_open)
+        return CaseReplan(reminders, met_rules, still_open)
 
     def _work_timelines(self, case: CaseFile, view_timelines: Sequence[Timeline]) -> tuple[Timeline, ...]:
         """The case's timelines whose deadlines someone may act on (``deadlines`` lists from them; with
